@@ -1,0 +1,17 @@
+/* Cell epilogues for the scalar path (compiled with this ISA's flags only). */
+#include "../internal.h"
+#include "../act/act.h"
+#include "real.h"
+
+#define REAL float
+#define SFX f32
+#define ISA_FN(name) RK_PASTE(rk_##name##_f32, scalar)
+#include "epilogue.inc"
+#undef REAL
+#undef SFX
+#undef ISA_FN
+
+#define REAL double
+#define SFX f64
+#define ISA_FN(name) RK_PASTE(rk_##name##_f64, scalar)
+#include "epilogue.inc"

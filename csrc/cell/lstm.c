@@ -1,0 +1,13 @@
+/* Instantiates lstm.inc for float32 and float64. */
+#include "seq.h"
+#include "real.h"
+
+#define REAL float
+#define SFX f32
+#include "lstm.inc"
+#undef REAL
+#undef SFX
+
+#define REAL double
+#define SFX f64
+#include "lstm.inc"

@@ -1,0 +1,119 @@
+/* CPU feature detection and the ISA table: chosen once (best path, or RNNKERN_ISA), read by every
+ * kernel call. Detection asks cpuid for the instructions and xgetbv for the OS-enabled state. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define RK_X86 1
+#endif
+
+#define RK_DECLARE_ISA_KERNELS(ISA, SFX, REAL)                                                   \
+    void rk_gemm_tile_##SFX##_##ISA(const rk_gemm_call_##SFX *, int64_t);                        \
+    void rk_lstm_fwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, REAL *, REAL *,       \
+                                       REAL *);                                                  \
+    void rk_lstm_bwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *,         \
+                                       const REAL *, REAL *, REAL *);                            \
+    void rk_gru_fwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *, REAL *,  \
+                                      REAL *, REAL *);                                           \
+    void rk_gru_bwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *,          \
+                                      const REAL *, REAL *, REAL *, REAL *);                     \
+    void rk_rnn_fwd_row_##SFX##_##ISA(int64_t, rk_activation, const REAL *, REAL *);             \
+    void rk_rnn_bwd_row_##SFX##_##ISA(int64_t, rk_activation, const REAL *, const REAL *, REAL *);
+
+#define RK_KERNELS(ISA, SFX)                                                                     \
+    {rk_gemm_tile_##SFX##_##ISA, rk_lstm_fwd_row_##SFX##_##ISA, rk_lstm_bwd_row_##SFX##_##ISA,   \
+     rk_gru_fwd_row_##SFX##_##ISA, rk_gru_bwd_row_##SFX##_##ISA, rk_rnn_fwd_row_##SFX##_##ISA,   \
+     rk_rnn_bwd_row_##SFX##_##ISA}
+
+#define RK_DEFINE_TABLE(ISA, ID)                                                                 \
+    RK_DECLARE_ISA_KERNELS(ISA, f32, float)                                                      \
+    RK_DECLARE_ISA_KERNELS(ISA, f64, double)                                                     \
+    const rk_kernel_table rk_table_##ISA = {ID, RK_KERNELS(ISA, f32), RK_KERNELS(ISA, f64)};
+
+RK_DEFINE_TABLE(scalar, RK_ISA_SCALAR)
+RK_DEFINE_TABLE(avx2, RK_ISA_AVX2)
+RK_DEFINE_TABLE(avx512, RK_ISA_AVX512)
+
+static const rk_kernel_table *const tables[RK_ISA_COUNT] = {&rk_table_scalar, &rk_table_avx2,
+                                                            &rk_table_avx512};
+static const char *const names[RK_ISA_COUNT] = {"scalar", "avx2", "avx512"};
+static const rk_kernel_table *active; /* NULL until the first call picks the best path */
+
+#ifdef RK_X86
+static uint64_t xgetbv0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static int detect(rk_isa isa)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return 0;
+    const uint64_t xcr0 = xgetbv0();
+    if ((xcr0 & 0x6) != 0x6) return 0; /* OS saves SSE and AVX state */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    const int avx2 = (b >> 5) & 1;
+    if (isa == RK_ISA_AVX2) return avx2 && fma;
+    /* AVX-512 F, DQ, BW, VL and the OS saving opmask and ZMM state */
+    const int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    return avx2 && fma && f && dq && bw && vl && (xcr0 & 0xe6) == 0xe6;
+}
+#else
+static int detect(rk_isa isa) { (void)isa; return 0; }
+#endif
+
+const char *rk_isa_name(rk_isa isa)
+{
+    return (unsigned)isa < RK_ISA_COUNT ? names[isa] : "unknown";
+}
+
+int rk_isa_supported(rk_isa isa)
+{
+    if ((unsigned)isa >= RK_ISA_COUNT) return 0;
+    return isa == RK_ISA_SCALAR || detect(isa);
+}
+
+rk_isa rk_isa_best(void)
+{
+    for (int i = RK_ISA_COUNT - 1; i > 0; --i)
+        if (rk_isa_supported((rk_isa)i)) return (rk_isa)i;
+    return RK_ISA_SCALAR;
+}
+
+const rk_kernel_table *rk_active_table(void)
+{
+    if (!active) active = tables[rk_isa_best()];
+    return active;
+}
+
+rk_isa rk_isa_active(void) { return rk_active_table()->isa; }
+
+int rk_isa_select(rk_isa isa)
+{
+    if (!rk_isa_supported(isa)) return RK_ERR_ISA;
+    active = tables[isa];
+    return RK_OK;
+}
+
+int rk_isa_init_from_env(void)
+{
+    const char *want = getenv("RNNKERN_ISA");
+    rk_active_table();
+    if (!want || !*want) return RK_OK;
+    for (int i = 0; i < RK_ISA_COUNT; ++i)
+        if (strcmp(want, names[i]) == 0) return rk_isa_select((rk_isa)i);
+    return RK_ERR_ARG;
+}
+
+int64_t rk_mul_size(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r)) return -1;
+    return r;
+}

@@ -1,0 +1,101 @@
+/* rnnkern public C API: every exported function, with its shapes and layouts.
+ *
+ * Conventions (fixed; the Python layer and the torch drop-in depend on them):
+ *   - All arrays are C-contiguous, row-major. Sequences are time-major: x (T,B,I), y (T,B,H).
+ *   - Weights use PyTorch's layout and gate order: w_ih (G*H,I), w_hh (G*H,H), b_ih, b_hh (G*H,).
+ *     LSTM G=4, gates i,f,g,o. GRU G=3, gates r,z,n, reset applied to (W_hn h + b_hn).
+ *     Vanilla RNN G=1 with activation tanh, relu or logistic.
+ *   - Optional pointers (biases, h0, c0, lengths, dy, dhT, dcT) may be NULL and then mean zeros
+ *     (lengths NULL means every sequence has length T).
+ *   - lengths (B,): sequence b is valid for t < lengths[b]; past it the state is carried and y is 0.
+ *   - float32 functions end in _f32, float64 in _f64; the pointer types in rk_cell_args follow that.
+ *   - C trusts its arguments: shapes, dtypes and sizes are validated by the Python layer.
+ * Every function returns RK_OK or a negative status; none prints, aborts or touches Python.
+ */
+#ifndef RNNKERN_H
+#define RNNKERN_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#if defined(_WIN32)
+#define RK_API
+#else
+#define RK_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum rk_status { RK_OK = 0, RK_ERR_ARG = -1, RK_ERR_NOMEM = -2, RK_ERR_ISA = -3 };
+
+/* ---- ISA dispatch --------------------------------------------------------------------------- */
+typedef enum rk_isa { RK_ISA_SCALAR = 0, RK_ISA_AVX2 = 1, RK_ISA_AVX512 = 2, RK_ISA_COUNT = 3 } rk_isa;
+
+RK_API const char *rk_isa_name(rk_isa isa);      /* "scalar", "avx2", "avx512" */
+RK_API int rk_isa_supported(rk_isa isa);         /* 1 if this CPU and OS can run the path */
+RK_API rk_isa rk_isa_best(void);                 /* the best supported path */
+RK_API rk_isa rk_isa_active(void);               /* the path in use */
+RK_API int rk_isa_select(rk_isa isa);            /* RK_ERR_ISA if unsupported */
+/* Applies RNNKERN_ISA=scalar|avx2|avx512 if set: RK_ERR_ARG for an unknown name, RK_ERR_ISA for a
+ * path this CPU cannot run (the best path stays active then). Called once at import. */
+RK_API int rk_isa_init_from_env(void);
+
+/* ---- Threads -------------------------------------------------------------------------------- */
+RK_API void rk_set_num_threads(int n);           /* n >= 1; sets the OpenMP default */
+RK_API int rk_get_num_threads(void);             /* threads a kernel will use now (1 in a forked child) */
+
+/* ---- GEMM: C = alpha * op(A) @ op(B) + beta * C, row-major ---------------------------------- */
+/* op(A) (M,K), op(B) (K,N), C (M,N). trans_a: A is stored (K,M); trans_b: B is stored (N,K).
+ * beta == 0 overwrites C without reading it. Bitwise identical for any thread count. */
+RK_API int rk_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                       float *c, int64_t ldc);
+RK_API int rk_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                       const double *a, int64_t lda, const double *b, int64_t ldb, double beta,
+                       double *c, int64_t ldc);
+
+/* ---- Recurrent cells ------------------------------------------------------------------------ */
+typedef enum rk_activation { RK_ACT_TANH = 0, RK_ACT_RELU = 1, RK_ACT_LOGISTIC = 2 } rk_activation;
+
+/* Workspace saved by a training forward for backward, in elements of the cell's dtype:
+ *   LSTM: hs (T+1,B,H) states h_{-1}=h0..h_{T-1} | cs (T+1,B,H) c0..c_{T-1} | gates (T,B,4H) i,f,g,o activated
+ *   GRU:  hs (T+1,B,H) | gates (T,B,3H) r,z,n activated | hn (T,B,H) = h_{t-1} W_hn^T + b_hn
+ *   RNN:  hs (T+1,B,H)
+ * Past a sequence's end, hs/cs carry the state; gates there are unspecified and never read. */
+RK_API int64_t rk_lstm_workspace_size(int64_t T, int64_t B, int64_t H);
+RK_API int64_t rk_gru_workspace_size(int64_t T, int64_t B, int64_t H);
+RK_API int64_t rk_rnn_workspace_size(int64_t T, int64_t B, int64_t H);
+
+/* Arguments of one whole-sequence forward or backward. Pointers are float* for _f32 functions and
+ * double* for _f64. Inputs of forward: x w_ih w_hh b_ih b_hh h0 c0 lengths; outputs y hT cT ws
+ * (ws NULL = inference, O(B*H) extra memory). Inputs of backward: x w_ih w_hh lengths ws dy dhT dcT;
+ * outputs dx dw_ih dw_hh db_ih db_hh dh0 dc0 (all required, overwritten). c0/cT/dcT/dc0: LSTM only. */
+typedef struct rk_cell_args {
+    int64_t T, B, In, H;                         /* In = I, input features (<complex.h> owns I) */
+    rk_activation activation;                    /* vanilla RNN only */
+    const void *x, *w_ih, *w_hh, *b_ih, *b_hh, *h0, *c0;
+    const int64_t *lengths;
+    void *y, *hT, *cT, *ws;
+    const void *dy, *dhT, *dcT;
+    void *dx, *dw_ih, *dw_hh, *db_ih, *db_hh, *dh0, *dc0;
+} rk_cell_args;
+
+RK_API int rk_lstm_forward_f32(const rk_cell_args *a);
+RK_API int rk_lstm_backward_f32(const rk_cell_args *a);
+RK_API int rk_lstm_forward_f64(const rk_cell_args *a);
+RK_API int rk_lstm_backward_f64(const rk_cell_args *a);
+RK_API int rk_gru_forward_f32(const rk_cell_args *a);
+RK_API int rk_gru_backward_f32(const rk_cell_args *a);
+RK_API int rk_gru_forward_f64(const rk_cell_args *a);
+RK_API int rk_gru_backward_f64(const rk_cell_args *a);
+RK_API int rk_rnn_forward_f32(const rk_cell_args *a);
+RK_API int rk_rnn_backward_f32(const rk_cell_args *a);
+RK_API int rk_rnn_forward_f64(const rk_cell_args *a);
+RK_API int rk_rnn_backward_f64(const rk_cell_args *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RNNKERN_H */

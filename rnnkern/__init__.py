@@ -1,0 +1,64 @@
+"""rnnkern: fused CPU kernels for LSTM, GRU and vanilla RNN (forward and BPTT) with a NumPy API.
+
+Functional API: lstm_forward / lstm_backward, gru_forward / gru_backward, rnn_forward / rnn_backward,
+gemm. Oracle: rnnkern.reference. Threads: set_num_threads / get_num_threads. SIMD path: isa_info,
+set_isa, or the environment variable RNNKERN_ISA=scalar|avx2|avx512 read at import.
+"""
+import os as _os
+
+from . import _ext, _validate, selfcheck
+from .functional import (Workspace, gemm, gru_backward, gru_forward, lstm_backward, lstm_forward,
+                         rnn_backward, rnn_forward)
+from .grads import GRUGrads, LSTMGrads, RNNGrads
+
+__version__ = "0.1.0"
+
+ISAS = _ext.ISA_NAMES
+
+
+def available_isas():
+    """The SIMD paths this CPU and OS can run, slowest first (always includes "scalar")."""
+    return [name for name in ISAS if _ext.isa_supported(name)]
+
+
+def isa_info():
+    """Which SIMD path runs the kernels: {"active", "best", "available", "compiled", "forced"}."""
+    return {"active": _ext.isa_active(), "best": _ext.isa_best(), "available": available_isas(),
+            "compiled": list(ISAS), "forced": _os.environ.get("RNNKERN_ISA") or None}
+
+
+def set_isa(name):
+    """Force a SIMD path for every later kernel call (as RNNKERN_ISA does at import)."""
+    if name not in ISAS:
+        raise ValueError(f"isa: expected one of {', '.join(map(repr, ISAS))}, got {name!r}")
+    if not _ext.isa_supported(name):
+        raise ValueError(f"isa: {name!r} is not supported by this CPU, which has: {', '.join(available_isas())}")
+    _ext.isa_select(name)
+
+
+def set_num_threads(n):
+    """Threads every later kernel uses (the OpenMP default; threadpoolctl sees and limits the same)."""
+    _ext.set_num_threads(_validate.count("n", n))
+
+
+def get_num_threads():
+    """Threads a kernel called now would use (1 in a forked child, where OpenMP cannot run)."""
+    return _ext.get_num_threads()
+
+
+def _apply_isa_env():
+    status = _ext.isa_init_from_env()
+    if status == 0:
+        return
+    want = _os.environ.get("RNNKERN_ISA")
+    if want not in ISAS:
+        raise ImportError(f"RNNKERN_ISA={want!r}: expected one of {', '.join(ISAS)}")
+    raise ImportError(f"RNNKERN_ISA={want!r} is not supported by this CPU, which has: "
+                      f"{', '.join(available_isas())}")
+
+
+_apply_isa_env()
+
+__all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward",
+           "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info",
+           "available_isas", "set_isa", "set_num_threads", "get_num_threads", "ISAS"]

@@ -1,0 +1,198 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Thin bridge to csrc/: takes arrays that rnnkern._validate has already checked and allocated,
+re-checks each pointer's dtype, contiguity and size (so a wrong call can raise but never crash),
+releases the GIL and calls C. Not public API; use rnnkern.functional."""
+cimport numpy as cnp
+from libc.stdint cimport int64_t
+import numpy as np
+
+cnp.import_array()
+
+ISA_NAMES = tuple(rk_isa_name(<rk_isa>i).decode() for i in range(RK_ISA_COUNT))
+CELLS = ("lstm", "gru", "rnn")
+ACTIVATIONS = ("tanh", "relu", "logistic")  # index = rk_activation
+_ERRORS = {RK_ERR_ARG: "invalid argument", RK_ERR_NOMEM: "out of memory", RK_ERR_ISA: "ISA not supported"}
+
+
+cdef void *_data(object arr, object dtype, int64_t size, str name) except? NULL:
+    # arr: C-contiguous ndarray of `dtype` with exactly `size` elements, or None -> NULL
+    if arr is None:
+        return NULL
+    if not isinstance(arr, np.ndarray) or arr.dtype != dtype or not arr.flags.c_contiguous \
+            or arr.size != size:
+        raise ValueError(f"internal: {name} must be a C-contiguous {dtype} array of {size} elements")
+    return cnp.PyArray_DATA(<cnp.ndarray>arr)
+
+
+cdef void *_out(object arr, object dtype, int64_t size, str name) except? NULL:
+    if arr is None or not arr.flags.writeable:
+        raise ValueError(f"internal: {name} must be a writeable output array")
+    return _data(arr, dtype, size, name)
+
+
+cdef _check_status(int st, str what):
+    if st != RK_OK:
+        msg = _ERRORS.get(st, f"status {st}")
+        if st == RK_ERR_NOMEM:
+            raise MemoryError(f"{what}: {msg}")
+        raise RuntimeError(f"{what}: {msg}")
+
+
+# ---- ISA dispatch and threads -----------------------------------------------------------------
+
+cdef rk_isa _isa(str name) except *:
+    cdef int i = ISA_NAMES.index(name)
+    return <rk_isa>i
+
+
+def isa_supported(str name):
+    return bool(rk_isa_supported(_isa(name)))
+
+
+def isa_best():
+    return ISA_NAMES[rk_isa_best()]
+
+
+def isa_active():
+    return ISA_NAMES[rk_isa_active()]
+
+
+def isa_select(str name):
+    _check_status(rk_isa_select(_isa(name)), f"select ISA {name}")
+
+
+def isa_init_from_env():
+    """Returns the rk_status of applying RNNKERN_ISA (0 if unset or applied)."""
+    return rk_isa_init_from_env()
+
+
+def set_num_threads(int n):
+    rk_set_num_threads(n)
+
+
+def get_num_threads():
+    return rk_get_num_threads()
+
+
+# ---- GEMM ---------------------------------------------------------------------------------------
+
+def gemm(bint trans_a, bint trans_b, a, b, c, double alpha, double beta):
+    """c (M,N) = alpha op(a) op(b) + beta c; arrays checked by the caller, all of c's dtype."""
+    cdef int64_t m = c.shape[0], n = c.shape[1]
+    cdef int64_t k = a.shape[0] if trans_a else a.shape[1]
+    cdef int64_t lda = a.shape[1], ldb = b.shape[1], ldc = n
+    dt = c.dtype
+    cdef void *pa = _data(a, dt, a.size, "a")
+    cdef void *pb = _data(b, dt, b.size, "b")
+    cdef void *pc = _out(c, dt, c.size, "out")
+    cdef int st
+    cdef bint f32 = dt == np.float32
+    with nogil:
+        if f32:
+            st = rk_gemm_f32(trans_a, trans_b, m, n, k, <float>alpha, <const float *>pa, lda,
+                             <const float *>pb, ldb, <float>beta, <float *>pc, ldc)
+        else:
+            st = rk_gemm_f64(trans_a, trans_b, m, n, k, alpha, <const double *>pa, lda,
+                             <const double *>pb, ldb, beta, <double *>pc, ldc)
+    _check_status(st, "gemm")
+
+
+# ---- cells ----------------------------------------------------------------------------------------
+
+cdef rk_activation _activation(str name) except *:
+    cdef int i = ACTIVATIONS.index(name)
+    return <rk_activation>i
+
+
+ctypedef int (*cell_fn)(const rk_cell_args *) noexcept nogil
+
+cdef cell_fn[3][2][2] _CELL_FNS  # [cell][dtype f32/f64][forward/backward]
+_CELL_FNS[0][0][0] = rk_lstm_forward_f32
+_CELL_FNS[0][0][1] = rk_lstm_backward_f32
+_CELL_FNS[0][1][0] = rk_lstm_forward_f64
+_CELL_FNS[0][1][1] = rk_lstm_backward_f64
+_CELL_FNS[1][0][0] = rk_gru_forward_f32
+_CELL_FNS[1][0][1] = rk_gru_backward_f32
+_CELL_FNS[1][1][0] = rk_gru_forward_f64
+_CELL_FNS[1][1][1] = rk_gru_backward_f64
+_CELL_FNS[2][0][0] = rk_rnn_forward_f32
+_CELL_FNS[2][0][1] = rk_rnn_backward_f32
+_CELL_FNS[2][1][0] = rk_rnn_forward_f64
+_CELL_FNS[2][1][1] = rk_rnn_backward_f64
+
+_GATES = (4, 3, 1)
+
+
+def workspace_size(str cell, int64_t T, int64_t B, int64_t H):
+    """Elements of a training workspace, or -1 when the size overflows int64."""
+    i = CELLS.index(cell)
+    if i == 0:
+        return rk_lstm_workspace_size(T, B, H)
+    if i == 1:
+        return rk_gru_workspace_size(T, B, H)
+    return rk_rnn_workspace_size(T, B, H)
+
+
+def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths,
+                 y, hT, cT, ws):
+    """Whole-sequence forward; every array already validated, outputs allocated (ws None = inference)."""
+    cdef int ci = CELLS.index(cell)
+    cdef rk_cell_args a
+    cdef int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = w_hh.shape[1]
+    cdef int64_t GH = _GATES[ci] * H
+    dt = x.dtype
+    a.T, a.B, a.In, a.H = T, B, I, H
+    a.activation = _activation(activation)
+    a.x = _data(x, dt, T * B * I, "x")
+    a.w_ih = _data(w_ih, dt, GH * I, "w_ih")
+    a.w_hh = _data(w_hh, dt, GH * H, "w_hh")
+    a.b_ih = _data(b_ih, dt, GH, "b_ih")
+    a.b_hh = _data(b_hh, dt, GH, "b_hh")
+    a.h0 = _data(h0, dt, B * H, "h0")
+    a.c0 = _data(c0, dt, B * H, "c0") if ci == 0 else NULL
+    a.lengths = <const int64_t *>_data(lengths, np.int64, B, "lengths")
+    a.y = _out(y, dt, T * B * H, "y")
+    a.hT = _out(hT, dt, B * H, "hT")
+    a.cT = _out(cT, dt, B * H, "cT") if ci == 0 else NULL
+    a.ws = _out(ws, dt, workspace_size(cell, T, B, H), "ws") if ws is not None else NULL
+    a.dy = a.dhT = a.dcT = NULL
+    a.dx = a.dw_ih = a.dw_hh = a.db_ih = a.db_hh = a.dh0 = a.dc0 = NULL
+    cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][0]
+    cdef int st
+    with nogil:
+        st = fn(&a)
+    _check_status(st, f"{cell}_forward")
+
+
+def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT,
+                  dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0):
+    """Whole-sequence BPTT; every array already validated, every gradient allocated."""
+    cdef int ci = CELLS.index(cell)
+    cdef rk_cell_args a
+    cdef int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = w_hh.shape[1]
+    cdef int64_t GH = _GATES[ci] * H
+    dt = x.dtype
+    a.T, a.B, a.In, a.H = T, B, I, H
+    a.activation = _activation(activation)
+    a.x = _data(x, dt, T * B * I, "x")
+    a.w_ih = _data(w_ih, dt, GH * I, "w_ih")
+    a.w_hh = _data(w_hh, dt, GH * H, "w_hh")
+    a.b_ih = a.b_hh = a.h0 = a.c0 = NULL
+    a.lengths = <const int64_t *>_data(lengths, np.int64, B, "lengths")
+    a.y = a.hT = a.cT = NULL
+    a.ws = _data(ws, dt, workspace_size(cell, T, B, H), "ws")
+    a.dy = _data(dy, dt, T * B * H, "dy")
+    a.dhT = _data(dhT, dt, B * H, "dhT")
+    a.dcT = _data(dcT, dt, B * H, "dcT") if ci == 0 else NULL
+    a.dx = _out(dx, dt, T * B * I, "dx")
+    a.dw_ih = _out(dw_ih, dt, GH * I, "dw_ih")
+    a.dw_hh = _out(dw_hh, dt, GH * H, "dw_hh")
+    a.db_ih = _out(db_ih, dt, GH, "db_ih")
+    a.db_hh = _out(db_hh, dt, GH, "db_hh")
+    a.dh0 = _out(dh0, dt, B * H, "dh0")
+    a.dc0 = _out(dc0, dt, B * H, "dc0") if ci == 0 else NULL
+    cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][1]
+    cdef int st
+    with nogil:
+        st = fn(&a)
+    _check_status(st, f"{cell}_backward")

@@ -1,0 +1,111 @@
+"""Argument checks for every public entry point, in one place. Each error names the argument and
+gives the expected and the actual shape, dtype or value. Nothing here allocates a result."""
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+ACTIVATIONS = ("tanh", "relu", "logistic")
+# Kernels index with int64 and allocate in bytes: keep every element count well inside both.
+MAX_ELEMENTS = 2 ** 59
+
+
+def float_array(name, a, dtype=None):
+    """a as an ndarray of float32/float64 (of `dtype` when given); no copy, no conversion."""
+    if a is None:
+        raise TypeError(f"{name}: expected an array, got None")
+    arr = a if isinstance(a, np.ndarray) else np.asarray(a)
+    if dtype is None:
+        if arr.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{name}: expected dtype float32 or float64, got {arr.dtype}")
+    elif arr.dtype != dtype:
+        raise TypeError(f"{name}: expected dtype {dtype} (the dtype of x), got {arr.dtype}")
+    return arr
+
+
+def shaped(name, a, dims, shape, dtype, optional=False):
+    """a checked against `shape` (described by `dims`, e.g. "(4*H, I)"), C-contiguous (copied if not)."""
+    if a is None:
+        if optional:
+            return None
+        raise TypeError(f"{name}: expected an array of shape {dims} = {shape}, got None")
+    arr = float_array(name, a, dtype)
+    if arr.ndim != len(shape):
+        raise ValueError(f"{name}: expected a {len(shape)}-D array of shape {dims} = {shape}, "
+                         f"got {arr.ndim}-D shape {arr.shape}")
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {dims} = {shape}, got {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+def sequence(x):
+    """x (T, B, I) -> (x, dtype)"""
+    arr = float_array("x", x)
+    if arr.ndim != 3:
+        raise ValueError(f"x: expected a 3-D array of shape (T, B, I), got {arr.ndim}-D shape {arr.shape}")
+    return arr, arr.dtype
+
+
+def weights(w_ih, w_hh, b_ih, b_hh, gates, gate_names, I, dtype):
+    """-> (w_ih, w_hh, b_ih, b_hh, H) with H read from w_hh (G*H, H)"""
+    w_hh = float_array("w_hh", w_hh, dtype)
+    if w_hh.ndim != 2:
+        raise ValueError(f"w_hh: expected a 2-D array of shape ({gates}*H, H), got {w_hh.ndim}-D "
+                         f"shape {w_hh.shape}")
+    H = w_hh.shape[1]
+    if w_hh.shape[0] != gates * H:
+        raise ValueError(f"w_hh: expected shape ({gates}*H, H) with {gates} gates ({gate_names}) "
+                         f"stacked on rows, so rows = {gates}*{H} = {gates * H}, got {w_hh.shape}")
+    w_hh = np.ascontiguousarray(w_hh)
+    G = gates * H
+    gdims = f"({gates}*H,)" if gates > 1 else "(H,)"
+    w_ih = shaped("w_ih", w_ih, f"({gates}*H, I)" if gates > 1 else "(H, I)", (G, I), dtype)
+    b_ih = shaped("b_ih", b_ih, gdims, (G,), dtype, optional=True)
+    b_hh = shaped("b_hh", b_hh, gdims, (G,), dtype, optional=True)
+    return w_ih, w_hh, b_ih, b_hh, H
+
+
+def lengths_array(lengths, T, B):
+    """lengths (B,) integers in [0, T] -> int64 C-contiguous, or None"""
+    if lengths is None:
+        return None
+    arr = np.asarray(lengths)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"lengths: expected an integer array of shape (B,) = ({B},), got dtype {arr.dtype}")
+    if arr.shape != (B,):
+        raise ValueError(f"lengths: expected shape (B,) = ({B},), got {arr.shape}")
+    if B:
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi > T:
+            bad = int(np.argmax((arr < 0) | (arr > T)))
+            raise ValueError(f"lengths: expected values in [0, T] = [0, {T}], got {int(arr[bad])} at index {bad}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def activation_name(activation):
+    if not isinstance(activation, str):
+        raise TypeError(f"activation: expected one of {', '.join(map(repr, ACTIVATIONS))}, "
+                        f"got {type(activation).__name__}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation: expected one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
+    return activation
+
+
+def sizes(T, B, I, H, gates, workspace_elements):
+    """Refuse problems whose buffers would overflow the kernels' int64 element and byte counts."""
+    G = gates * H
+    products = {"T*B*I": T * B * I, f"T*B*{gates}*H": T * B * G, f"{gates}*H*I": G * I,
+                f"{gates}*H*H": G * H, "workspace": workspace_elements}
+    for what, n in products.items():
+        if n < 0 or n > MAX_ELEMENTS:
+            raise ValueError(f"sizes (T, B, I, H) = ({T}, {B}, {I}, {H}) too large: {what} = {n} "
+                             f"elements exceeds the limit of 2**59")
+
+
+def count(name, n, minimum=1):
+    """A positive integer argument (threads, sizes)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(n).__name__}")
+    if n < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {n}")
+    return int(n)

@@ -1,0 +1,171 @@
+"""The functional API: one forward and one backward per cell kind, NumPy arrays in and out.
+
+Layouts (design.md): x (T, B, I) time-major; w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh (G*H,) in
+PyTorch's layout and gate order (LSTM i,f,g,o; GRU r,z,n; RNN G=1); h0, c0 (B, H); y (T, B, H).
+Missing biases and initial states are zeros; missing dy / dhT / dcT are zeros. With `lengths` (B,),
+outputs past a sequence's end are zero and hT / cT are the state at its last valid step.
+Inputs are used in place when C-contiguous and copied otherwise; outputs are always fresh arrays.
+A training forward returns a Workspace for backward; it refers to x, w_ih and w_hh without copying,
+so change them only after backward.
+"""
+import numpy as np
+
+from . import _ext, _validate as v
+from .grads import GRUGrads, LSTMGrads, RNNGrads
+
+_GATES = {"lstm": (4, "i, f, g, o"), "gru": (3, "r, z, n"), "rnn": (1, "h")}
+
+
+class Workspace:
+    """What a training forward saves for its backward (layout: csrc/include/rnnkern.h). Opaque."""
+
+    __slots__ = ("cell", "activation", "x", "w_ih", "w_hh", "lengths", "buffer")
+
+    def __init__(self, cell, activation, x, w_ih, w_hh, lengths, buffer):
+        self.cell, self.activation = cell, activation
+        self.x, self.w_ih, self.w_hh, self.lengths, self.buffer = x, w_ih, w_hh, lengths, buffer
+
+    @property
+    def nbytes(self):
+        return self.buffer.nbytes
+
+    def __repr__(self):
+        T, B, I = self.x.shape
+        return (f"<rnnkern.Workspace {self.cell} T={T} B={B} I={I} H={self.w_hh.shape[1]} "
+                f"{self.x.dtype} {self.nbytes} bytes>")
+
+
+def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training):
+    gates, names = _GATES[cell]
+    x, dtype = v.sequence(x)
+    T, B, I = x.shape
+    w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, gates, names, I, dtype)
+    h0 = v.shaped("h0", h0, "(B, H)", (B, H), dtype, optional=True)
+    if cell == "lstm":
+        c0 = v.shaped("c0", c0, "(B, H)", (B, H), dtype, optional=True)
+    lengths = v.lengths_array(lengths, T, B)
+    v.sizes(T, B, I, H, gates, _ext.workspace_size(cell, T, B, H))
+    x = np.ascontiguousarray(x)
+    if training and lengths is not None and np.any(lengths < T):
+        # padding never reaches a gradient, even when it holds NaN or Inf
+        x = np.where((np.arange(T)[:, None] < lengths[None, :])[:, :, None], x, x.dtype.type(0))
+
+    y = np.empty((T, B, H), dtype)
+    hT = np.empty((B, H), dtype)
+    cT = np.empty((B, H), dtype) if cell == "lstm" else None
+    buf = np.empty(_ext.workspace_size(cell, T, B, H), dtype) if training else None
+    _ext.cell_forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf)
+    ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf) if training else None
+    return y, hT, cT, ws
+
+
+def _backward(cell, ws, dy, dhT, dcT):
+    if not isinstance(ws, Workspace):
+        raise TypeError(f"ws: expected the workspace returned by {cell}_forward(..., training=True), "
+                        f"got {type(ws).__name__}")
+    if ws.cell != cell:
+        raise ValueError(f"ws: this workspace was made by {ws.cell}_forward; pass it to "
+                         f"{ws.cell}_backward, not {cell}_backward")
+    x, w_ih, w_hh = ws.x, ws.w_ih, ws.w_hh
+    T, B, I = x.shape
+    H, dtype = w_hh.shape[1], x.dtype
+    dy = v.shaped("dy", dy, "(T, B, H)", (T, B, H), dtype, optional=True)
+    dhT = v.shaped("dhT", dhT, "(B, H)", (B, H), dtype, optional=True)
+    if cell == "lstm":
+        dcT = v.shaped("dcT", dcT, "(B, H)", (B, H), dtype, optional=True)
+    grads = dict(dx=np.empty_like(x), dw_ih=np.empty_like(w_ih), dw_hh=np.empty_like(w_hh),
+                 db_ih=np.empty(w_hh.shape[0], dtype), db_hh=np.empty(w_hh.shape[0], dtype),
+                 dh0=np.empty((B, H), dtype), dc0=np.empty((B, H), dtype) if cell == "lstm" else None)
+    _ext.cell_backward(cell, ws.activation, x, w_ih, w_hh, ws.lengths, ws.buffer, dy, dhT, dcT,
+                       **grads)
+    return grads
+
+
+def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengths=None, training=True):
+    """LSTM over a whole sequence: x (T,B,I) -> (y (T,B,H), hT (B,H), cT (B,H), ws).
+
+    Gates i, f, g, o stacked on the rows of w_ih (4H, I) and w_hh (4H, H). ws is None unless training.
+    """
+    return _forward("lstm", "tanh", x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training)
+
+
+def lstm_backward(ws, dy=None, *, dhT=None, dcT=None):
+    """BPTT through lstm_forward -> LSTMGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0).
+
+    dy (T,B,H) may be zero on any subset of steps and units (the lecture's teaching signals).
+    Bias gradients are returned even when forward had no biases (the gradient at zero bias).
+    """
+    return LSTMGrads(**_backward("lstm", ws, dy, dhT, dcT))
+
+
+def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, training=True):
+    """GRU over a whole sequence: x (T,B,I) -> (y (T,B,H), hT (B,H), ws).
+
+    Gates r, z, n as PyTorch: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1-z) n + z h.
+    """
+    y, hT, _, ws = _forward("gru", "tanh", x, w_ih, w_hh, b_ih, b_hh, h0, None, lengths, training)
+    return y, hT, ws
+
+
+def gru_backward(ws, dy=None, *, dhT=None):
+    """BPTT through gru_forward -> GRUGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0)."""
+    g = _backward("gru", ws, dy, dhT, None)
+    del g["dc0"]
+    return GRUGrads(**g)
+
+
+def rnn_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, activation="tanh",
+                training=True):
+    """Vanilla RNN h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh | relu | logistic:
+    x (T,B,I) -> (y (T,B,H), hT (B,H), ws)."""
+    activation = v.activation_name(activation)
+    y, hT, _, ws = _forward("rnn", activation, x, w_ih, w_hh, b_ih, b_hh, h0, None, lengths, training)
+    return y, hT, ws
+
+
+def rnn_backward(ws, dy=None, *, dhT=None):
+    """BPTT through rnn_forward -> RNNGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0)."""
+    g = _backward("rnn", ws, dy, dhT, None)
+    del g["dc0"]
+    return RNNGrads(**g)
+
+
+def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None):
+    """alpha * op(a) @ op(b) + beta * out, op transposing when asked; float32 or float64, 2-D.
+
+    `out` (M, N), when given, must be C-contiguous, writeable and of a's dtype; it is written in
+    place and returned (never silently copied). Without `out`, beta must be 0.
+    """
+    a = v.float_array("a", a)
+    if a.ndim != 2:
+        raise ValueError(f"a: expected a 2-D array, got {a.ndim}-D shape {a.shape}")
+    b = v.float_array("b", b, a.dtype)
+    if b.ndim != 2:
+        raise ValueError(f"b: expected a 2-D array, got {b.ndim}-D shape {b.shape}")
+    M, K = (a.shape[1], a.shape[0]) if trans_a else a.shape
+    Kb, N = (b.shape[1], b.shape[0]) if trans_b else b.shape
+    if Kb != K:
+        raise ValueError(f"b: op(a) is ({M}, {K}) so op(b) must have {K} rows, got op(b) shape ({Kb}, {N})")
+    for name, val in (("alpha", alpha), ("beta", beta)):
+        if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name}: expected a real number, got {type(val).__name__}")
+    if out is None:
+        if beta != 0:
+            raise ValueError("beta: a nonzero beta needs out= to hold C")
+        out = np.empty((M, N), a.dtype)
+    else:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out: expected a numpy.ndarray, got {type(out).__name__}")
+        if out.dtype != a.dtype:
+            raise TypeError(f"out: expected dtype {a.dtype} (the dtype of a), got {out.dtype}")
+        if out.shape != (M, N):
+            raise ValueError(f"out: expected shape (M, N) = ({M}, {N}), got {out.shape}")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out: expected a C-contiguous, writeable array")
+        if np.shares_memory(out, a) or np.shares_memory(out, b):
+            raise ValueError("out: must not overlap a or b")
+    if max(M * N, M * K, K * N) > v.MAX_ELEMENTS:
+        raise ValueError(f"sizes (M, N, K) = ({M}, {N}, {K}) too large: exceeds the limit of 2**59 elements")
+    _ext.gemm(bool(trans_a), bool(trans_b), np.ascontiguousarray(a), np.ascontiguousarray(b),
+              out, float(alpha), float(beta))
+    return out

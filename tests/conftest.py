@@ -1,0 +1,41 @@
+"""Shared fixtures: every available ISA, both dtypes, and the one tolerance table of the suite."""
+import numpy as np
+import pytest
+
+import rnnkern
+
+# Kernels vs reference.py, as (rtol, atol) on values of order 1. float64 differs from the reference
+# only by summation order; float32 also by libm's float activations.
+TOLERANCE = {
+    np.dtype(np.float64): (1e-12, 1e-12),
+    np.dtype(np.float32): (1e-5, 1e-5),
+}
+
+
+def assert_close(actual, expected, dtype, what=""):
+    rtol, atol = TOLERANCE[np.dtype(dtype)]
+    # atol scales with the array's magnitude: gradients summed over many steps grow with T*B
+    scale = max(1.0, float(np.max(np.abs(expected)))) if np.size(expected) else 1.0
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol * scale, err_msg=what)
+
+
+@pytest.fixture(params=rnnkern.available_isas())
+def isa(request):
+    """Runs the test once per SIMD path this CPU supports, restoring the previous path after."""
+    before = rnnkern.isa_info()["active"]
+    rnnkern.set_isa(request.param)
+    yield request.param
+    rnnkern.set_isa(before)
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
+def dtype(request):
+    return np.dtype(request.param)
+
+
+@pytest.fixture
+def threads():
+    """Restores the thread count after a test that changes it."""
+    before = rnnkern.get_num_threads()
+    yield
+    rnnkern.set_num_threads(before)

@@ -1,0 +1,138 @@
+"""Every cell x dtype x ISA against rnnkern/reference.py: outputs, final states and all gradients."""
+import numpy as np
+import pytest
+
+import rnnkern
+from rnnkern import reference
+from conftest import assert_close
+
+GATES = {"lstm": 4, "gru": 3, "rnn-tanh": 1, "rnn-relu": 1, "rnn-logistic": 1}
+CELLS = list(GATES)
+# (T, B, I, H): single step / unit / item, I != H, odd sizes, a wide layer
+SHAPES = [(1, 1, 1, 1), (3, 1, 5, 1), (1, 4, 3, 7), (7, 3, 13, 29), (4, 2, 16, 300), (6, 5, 9, 17)]
+
+
+def make_problem(cell, T, B, I, H, dtype, seed=0, biases=True, states=True):
+    rng = np.random.default_rng(seed)
+    G = GATES[cell]
+    scale = 1 / np.sqrt(max(H, I))
+    p = dict(x=rng.standard_normal((T, B, I)), w_ih=rng.uniform(-2, 2, (G * H, I)) * scale,
+             w_hh=rng.uniform(-2, 2, (G * H, H)) * scale)
+    if biases:
+        p["b_ih"], p["b_hh"] = rng.uniform(-0.5, 0.5, G * H), rng.uniform(-0.5, 0.5, G * H)
+    if states:
+        p["h0"] = rng.standard_normal((B, H)) * 0.5
+        if cell == "lstm":
+            p["c0"] = rng.standard_normal((B, H))
+    grads_in = dict(dy=rng.standard_normal((T, B, H)), dhT=rng.standard_normal((B, H)))
+    if cell == "lstm":
+        grads_in["dcT"] = rng.standard_normal((B, H))
+    cast = lambda d: {k: np.asarray(a, dtype) for k, a in d.items()}
+    return cast(p), cast(grads_in)
+
+
+def run(module, cell, p, g, lengths=None, training=True):
+    """-> (outputs tuple without ws, grads or None) through `module` (rnnkern or reference)."""
+    kind, _, act = cell.partition("-")
+    kw = dict(p)
+    if lengths is not None:
+        kw["lengths"] = lengths
+    if act:
+        kw["activation"] = act
+    out = getattr(module, f"{kind}_forward")(training=training, **kw)
+    if not training:
+        return out[:-1], None
+    return out[:-1], getattr(module, f"{kind}_backward")(out[-1], **g)
+
+
+def check_against_reference(cell, p, g, dtype, lengths=None):
+    out, grads = run(rnnkern, cell, p, g, lengths)
+    p64 = {k: a.astype(np.float64) for k, a in p.items()}
+    g64 = {k: a.astype(np.float64) for k, a in g.items()}
+    ref_out, ref_grads = run(reference, cell, p64, g64, lengths)
+    for name, a, b in zip(("y", "hT", "cT"), out, ref_out):
+        assert a.dtype == dtype
+        assert_close(a, b, dtype, f"{cell} {name}")
+    for name, a, b in zip(grads._fields, grads, ref_grads):
+        assert a.dtype == dtype and a.shape == b.shape, name
+        assert_close(a, b, dtype, f"{cell} {name}")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "T%dB%dI%dH%d" % s)
+@pytest.mark.parametrize("cell", CELLS)
+def test_matches_reference(cell, shape, dtype, isa):
+    p, g = make_problem(cell, *shape, dtype)
+    check_against_reference(cell, p, g, dtype)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_lengths_zero_one_and_full(cell, dtype, isa):
+    T, B, I, H = 5, 4, 6, 11
+    p, g = make_problem(cell, T, B, I, H, dtype, seed=1)
+    lengths = np.array([0, 1, T, 3])
+    check_against_reference(cell, p, g, dtype, lengths)
+    (y, hT, *rest), _ = run(rnnkern, cell, p, g, lengths)
+    assert not y[:, 0].any() and not y[1:, 1].any() and not y[3:, 3].any()
+    np.testing.assert_array_equal(hT[0], p["h0"][0])  # a length of 0 returns h0
+    np.testing.assert_array_equal(hT[1], y[0, 1])
+    np.testing.assert_array_equal(hT[2], y[T - 1, 2])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_teaching_signal_on_subsets(cell, dtype, isa):
+    """The lecture's teaching signals: the final step only, or only some units at every step."""
+    T, B, I, H = 6, 3, 4, 10
+    p, g = make_problem(cell, T, B, I, H, dtype, seed=2)
+    last_only = np.zeros_like(g["dy"])
+    last_only[-1] = g["dy"][-1]
+    check_against_reference(cell, p, {"dy": last_only}, dtype)
+    some_units = g["dy"].copy()
+    some_units[:, :, ::3] = 0
+    check_against_reference(cell, p, {"dy": some_units}, dtype)
+    # gradients reach the first input even when the signal is only at the end
+    _, grads = run(rnnkern, cell, p, {"dy": last_only})
+    assert np.abs(grads.dx[0]).max() > 0
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_defaults_are_zeros(cell, dtype, isa):
+    T, B, I, H = 4, 2, 3, 5
+    p, g = make_problem(cell, T, B, I, H, dtype, seed=3, biases=False, states=False)
+    check_against_reference(cell, p, {}, dtype)
+    zeros = dict(p, b_ih=np.zeros(GATES[cell] * H, dtype), b_hh=np.zeros(GATES[cell] * H, dtype),
+                 h0=np.zeros((B, H), dtype))
+    if cell == "lstm":
+        zeros["c0"] = np.zeros((B, H), dtype)
+    no_dy = {k: np.zeros_like(a) for k, a in g.items()}
+    a_out, a_grads = run(rnnkern, cell, p, {})
+    b_out, b_grads = run(rnnkern, cell, zeros, no_dy)
+    for a, b in zip(a_out + tuple(a_grads), b_out + tuple(b_grads)):
+        np.testing.assert_array_equal(a, b)
+    assert not any(np.any(a) for a in a_grads)  # no teaching signal, no gradient
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_inference_equals_training_forward(cell, dtype, isa):
+    p, g = make_problem(cell, 40, 3, 5, 8, dtype, seed=4)
+    lengths = np.array([40, 0, 17])
+    train_out, _ = run(rnnkern, cell, p, g, lengths)
+    infer_out, none = run(rnnkern, cell, p, g, lengths, training=False)
+    assert none is None
+    for a, b in zip(train_out, infer_out):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_long_sequence_spans_projection_chunks(cell, dtype, isa):
+    """T longer than one input-projection chunk (64 steps at B=1)."""
+    p, g = make_problem(cell, 150, 1, 3, 6, dtype, seed=5)
+    check_against_reference(cell, p, g, dtype, lengths=np.array([131]))
+
+
+def test_backward_is_repeatable(dtype, isa):
+    p, g = make_problem("lstm", 5, 3, 4, 6, dtype, seed=6)
+    y, hT, cT, ws = rnnkern.lstm_forward(**p)
+    first = rnnkern.lstm_backward(ws, **g)
+    second = rnnkern.lstm_backward(ws, **g)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
