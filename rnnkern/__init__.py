@@ -6,7 +6,28 @@ set_isa, or the environment variable RNNKERN_ISA=scalar|avx2|avx512 read at impo
 """
 import os as _os
 
-from . import _ext, _validate, selfcheck
+
+def _use_installed_extension():
+    """`python -m rnnkern` from the repository root imports this source directory, which has no
+    compiled extension: borrow the one that `pip install .` put in site-packages."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("rnnkern")
+    except metadata.PackageNotFoundError:
+        return
+    for f in dist.files or []:
+        if f.parts[0] == "rnnkern" and f.name.startswith("_ext."):
+            __path__.append(str(dist.locate_file(f).parent))
+            return
+
+
+try:
+    from . import _ext
+except ImportError:
+    _use_installed_extension()
+    from . import _ext
+from . import _validate, selfcheck
 from .functional import (Workspace, gemm, gru_backward, gru_forward, lstm_backward, lstm_forward,
                          rnn_backward, rnn_forward)
 from .grads import GRUGrads, LSTMGrads, RNNGrads

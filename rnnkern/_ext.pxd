@@ -66,6 +66,7 @@ cdef extern from "rnnkern.h" nogil:
         void *db_hh
         void *dh0
         void *dc0
+        void *dh_norms
 
     int rk_lstm_forward_f32(const rk_cell_args *a)
     int rk_lstm_backward_f32(const rk_cell_args *a)

@@ -156,7 +156,7 @@ def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, le
     a.cT = _out(cT, dt, B * H, "cT") if ci == 0 else NULL
     a.ws = _out(ws, dt, workspace_size(cell, T, B, H), "ws") if ws is not None else NULL
     a.dy = a.dhT = a.dcT = NULL
-    a.dx = a.dw_ih = a.dw_hh = a.db_ih = a.db_hh = a.dh0 = a.dc0 = NULL
+    a.dx = a.dw_ih = a.dw_hh = a.db_ih = a.db_hh = a.dh0 = a.dc0 = a.dh_norms = NULL
     cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][0]
     cdef int st
     with nogil:
@@ -165,7 +165,7 @@ def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, le
 
 
 def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT,
-                  dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0):
+                  dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, dh_norms):
     """Whole-sequence BPTT; every array already validated, every gradient allocated."""
     cdef int ci = CELLS.index(cell)
     cdef rk_cell_args a
@@ -191,6 +191,7 @@ def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT,
     a.db_hh = _out(db_hh, dt, GH, "db_hh")
     a.dh0 = _out(dh0, dt, B * H, "dh0")
     a.dc0 = _out(dc0, dt, B * H, "dc0") if ci == 0 else NULL
+    a.dh_norms = _out(dh_norms, dt, T * B, "dh_norms") if dh_norms is not None else NULL
     cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][1]
     cdef int st
     with nogil:

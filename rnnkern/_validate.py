@@ -38,6 +38,19 @@ def shaped(name, a, dims, shape, dtype, optional=False):
     return np.ascontiguousarray(arr)
 
 
+def out_array(name, out, dims, shape, dtype):
+    """An output argument: written in place, so never converted or copied."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name}: expected dtype {dtype}, got {out.dtype}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {dims} = {tuple(shape)}, got {out.shape}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{name}: expected a C-contiguous, writeable array")
+    return out
+
+
 def sequence(x):
     """x (T, B, I) -> (x, dtype)"""
     arr = float_array("x", x)

@@ -59,7 +59,7 @@ def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, train
     return y, hT, cT, ws
 
 
-def _backward(cell, ws, dy, dhT, dcT):
+def _backward(cell, ws, dy, dhT, dcT, dh_norms_out):
     if not isinstance(ws, Workspace):
         raise TypeError(f"ws: expected the workspace returned by {cell}_forward(..., training=True), "
                         f"got {type(ws).__name__}")
@@ -73,11 +73,13 @@ def _backward(cell, ws, dy, dhT, dcT):
     dhT = v.shaped("dhT", dhT, "(B, H)", (B, H), dtype, optional=True)
     if cell == "lstm":
         dcT = v.shaped("dcT", dcT, "(B, H)", (B, H), dtype, optional=True)
+    if dh_norms_out is not None:
+        v.out_array("dh_norms_out", dh_norms_out, "(T, B)", (T, B), dtype)
     grads = dict(dx=np.empty_like(x), dw_ih=np.empty_like(w_ih), dw_hh=np.empty_like(w_hh),
                  db_ih=np.empty(w_hh.shape[0], dtype), db_hh=np.empty(w_hh.shape[0], dtype),
                  dh0=np.empty((B, H), dtype), dc0=np.empty((B, H), dtype) if cell == "lstm" else None)
     _ext.cell_backward(cell, ws.activation, x, w_ih, w_hh, ws.lengths, ws.buffer, dy, dhT, dcT,
-                       **grads)
+                       dh_norms=dh_norms_out, **grads)
     return grads
 
 
@@ -89,13 +91,15 @@ def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengt
     return _forward("lstm", "tanh", x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training)
 
 
-def lstm_backward(ws, dy=None, *, dhT=None, dcT=None):
+def lstm_backward(ws, dy=None, *, dhT=None, dcT=None, dh_norms_out=None):
     """BPTT through lstm_forward -> LSTMGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0).
 
     dy (T,B,H) may be zero on any subset of steps and units (the lecture's teaching signals).
     Bias gradients are returned even when forward had no biases (the gradient at zero bias).
+    dh_norms_out, a (T, B) array of x's dtype, receives ||dL/dh_t|| for every step and sequence:
+    how the gradient vanishes or explodes as it travels back in time (at almost no cost).
     """
-    return LSTMGrads(**_backward("lstm", ws, dy, dhT, dcT))
+    return LSTMGrads(**_backward("lstm", ws, dy, dhT, dcT, dh_norms_out))
 
 
 def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, training=True):
@@ -107,9 +111,10 @@ def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, t
     return y, hT, ws
 
 
-def gru_backward(ws, dy=None, *, dhT=None):
-    """BPTT through gru_forward -> GRUGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0)."""
-    g = _backward("gru", ws, dy, dhT, None)
+def gru_backward(ws, dy=None, *, dhT=None, dh_norms_out=None):
+    """BPTT through gru_forward -> GRUGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0); dh_norms_out as in
+    lstm_backward."""
+    g = _backward("gru", ws, dy, dhT, None, dh_norms_out)
     del g["dc0"]
     return GRUGrads(**g)
 
@@ -123,9 +128,10 @@ def rnn_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, a
     return y, hT, ws
 
 
-def rnn_backward(ws, dy=None, *, dhT=None):
-    """BPTT through rnn_forward -> RNNGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0)."""
-    g = _backward("rnn", ws, dy, dhT, None)
+def rnn_backward(ws, dy=None, *, dhT=None, dh_norms_out=None):
+    """BPTT through rnn_forward -> RNNGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0); dh_norms_out as in
+    lstm_backward."""
+    g = _backward("rnn", ws, dy, dhT, None, dh_norms_out)
     del g["dc0"]
     return RNNGrads(**g)
 
@@ -154,14 +160,7 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None):
             raise ValueError("beta: a nonzero beta needs out= to hold C")
         out = np.empty((M, N), a.dtype)
     else:
-        if not isinstance(out, np.ndarray):
-            raise TypeError(f"out: expected a numpy.ndarray, got {type(out).__name__}")
-        if out.dtype != a.dtype:
-            raise TypeError(f"out: expected dtype {a.dtype} (the dtype of a), got {out.dtype}")
-        if out.shape != (M, N):
-            raise ValueError(f"out: expected shape (M, N) = ({M}, {N}), got {out.shape}")
-        if not out.flags.c_contiguous or not out.flags.writeable:
-            raise ValueError("out: expected a C-contiguous, writeable array")
+        v.out_array("out", out, "(M, N)", (M, N), a.dtype)
         if np.shares_memory(out, a) or np.shares_memory(out, b):
             raise ValueError("out: must not overlap a or b")
     if max(M * N, M * K, K * N) > v.MAX_ELEMENTS:

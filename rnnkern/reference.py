@@ -176,9 +176,10 @@ def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengt
     return y, h, c, cache
 
 
-def lstm_backward(cache, dy=None, *, dhT=None, dcT=None):
+def lstm_backward(cache, dy=None, *, dhT=None, dcT=None, dh_norms_out=None):
     # cache of lstm_forward · dy (T,B,H) · dhT, dcT (B,H) -> LSTMGrads, each shaped like its input
-    """BPTT through lstm_forward. Missing dy / dhT / dcT are zeros."""
+    """BPTT through lstm_forward. Missing dy / dhT / dcT are zeros. dh_norms_out (T,B), if given,
+    receives ||dL/dh_t|| per step and sequence (carried past a sequence's end)."""
     cache = _cache_for(cache, "lstm")
     w_hh, mask = cache["w_hh"], cache["mask"]
     T, B, _ = cache["x"].shape
@@ -190,6 +191,8 @@ def lstm_backward(cache, dy=None, *, dhT=None, dcT=None):
     da = np.zeros((T, B, 4 * H), dt)
     for t in reversed(range(T)):
         m = mask[t]
+        if dh_norms_out is not None:
+            dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
         # dy counts only on valid steps; past the end the state was carried, so its gradient is too
         da[t], dc_prev = _lstm_cell_backward(np.where(m, dh + dy[t], 0), np.where(m, dc, 0),
                                              cache["gates"][t], cache["c_prev"][t], cache["tanh_c"][t])
@@ -247,7 +250,7 @@ def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, t
     return y, h, cache
 
 
-def gru_backward(cache, dy=None, *, dhT=None):
+def gru_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
     # cache of gru_forward · dy (T,B,H) · dhT (B,H) -> GRUGrads, each shaped like its input
     """BPTT through gru_forward. Missing dy / dhT are zeros."""
     cache = _cache_for(cache, "gru")
@@ -260,6 +263,8 @@ def gru_backward(cache, dy=None, *, dhT=None):
     dgx, dgh = np.zeros((T, B, 3 * H), dt), np.zeros((T, B, 3 * H), dt)
     for t in reversed(range(T)):
         m = mask[t]
+        if dh_norms_out is not None:
+            dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
         dgx[t], dgh[t], dh_direct = _gru_cell_backward(np.where(m, dh + dy[t], 0), cache["gates"][t],
                                                        cache["hn"][t], cache["h_prev"][t])
         dh = dgh[t] @ w_hh + dh_direct + np.where(m, 0, dh)
@@ -309,7 +314,7 @@ def rnn_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, a
     return y, h, cache
 
 
-def rnn_backward(cache, dy=None, *, dhT=None):
+def rnn_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
     # cache of rnn_forward · dy (T,B,H) · dhT (B,H) -> RNNGrads, each shaped like its input
     """BPTT through rnn_forward. Missing dy / dhT are zeros."""
     cache = _cache_for(cache, "rnn")
@@ -322,6 +327,8 @@ def rnn_backward(cache, dy=None, *, dhT=None):
     da = np.zeros((T, B, H), dt)
     for t in reversed(range(T)):
         m = mask[t]
+        if dh_norms_out is not None:
+            dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
         da[t] = _rnn_cell_backward(np.where(m, dh + dy[t], 0), cache["h_new"][t], cache["activation"])
         dh = da[t] @ w_hh + np.where(m, 0, dh)
 

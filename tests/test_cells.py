@@ -136,3 +136,28 @@ def test_backward_is_repeatable(dtype, isa):
     second = rnnkern.lstm_backward(ws, **g)
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_dh_norms_match_reference(cell, dtype, isa):
+    """||dL/dh_t|| per step, the view of vanishing and exploding gradients."""
+    T, B, I, H = 9, 3, 4, 7
+    p, g = make_problem(cell, T, B, I, H, dtype, seed=7)
+    kind, _, act = cell.partition("-")
+    lengths = np.array([T, 4, 0])
+    kw = dict(p, lengths=lengths, **({"activation": act} if act else {}))
+    got, want = np.full((T, B), np.nan, dtype), np.zeros((T, B))
+    ws = getattr(rnnkern, f"{kind}_forward")(**kw)[-1]
+    getattr(rnnkern, f"{kind}_backward")(ws, **g, dh_norms_out=got)
+    kw64 = {k: (a.astype(np.float64) if k != "lengths" and hasattr(a, "astype") else a) for k, a in kw.items()}
+    cache = getattr(reference, f"{kind}_forward")(**kw64)[-1]
+    getattr(reference, f"{kind}_backward")(cache, **{k: a.astype(np.float64) for k, a in g.items()},
+                                           dh_norms_out=want)
+    assert_close(got, want, dtype)
+    assert np.all(want[:, 0] > 0)
+
+
+def test_self_check_passes(isa):
+    from rnnkern.selfcheck import self_check
+    results = self_check()
+    assert len(results) == 5 and all(passed for _, _, passed in results), results

@@ -2,6 +2,7 @@
  * the weight, input and bias gradients after the backward loop. Instantiated in seq.c. */
 #ifndef RK_SEQ_H
 #define RK_SEQ_H
+#include <math.h>
 #include "../internal.h"
 
 #define RK_DECLARE_SEQ(SFX, REAL)                                                                \
@@ -21,6 +22,17 @@
 
 RK_DECLARE_SEQ(f32, float)
 RK_DECLARE_SEQ(f64, double)
+
+/* 2-norm of one row of n values, summed in index order in double (exploding gradients stay finite) */
+#define RK_DEFINE_ROW_NORM(SFX, REAL)                                                            \
+    static inline REAL rk_row_norm_##SFX(int64_t n, const REAL *v)                              \
+    {                                                                                           \
+        double s = 0;                                                                           \
+        for (int64_t j = 0; j < n; ++j) s += (double)v[j] * v[j];                               \
+        return (REAL)sqrt(s);                                                                   \
+    }
+RK_DEFINE_ROW_NORM(f32, float)
+RK_DEFINE_ROW_NORM(f64, double)
 
 /* Steps of the input projection done at once: enough rows for an efficient GEMM while keeping
  * inference memory O(B*H). */

@@ -71,7 +71,9 @@ RK_API int64_t rk_rnn_workspace_size(int64_t T, int64_t B, int64_t H);
 /* Arguments of one whole-sequence forward or backward. Pointers are float* for _f32 functions and
  * double* for _f64. Inputs of forward: x w_ih w_hh b_ih b_hh h0 c0 lengths; outputs y hT cT ws
  * (ws NULL = inference, O(B*H) extra memory). Inputs of backward: x w_ih w_hh lengths ws dy dhT dcT;
- * outputs dx dw_ih dw_hh db_ih db_hh dh0 dc0 (all required, overwritten). c0/cT/dcT/dc0: LSTM only. */
+ * outputs dx dw_ih dw_hh db_ih db_hh dh0 dc0 (all required, overwritten) and dh_norms (T,B) (optional:
+ * the 2-norm of dL/dh_t per step and sequence, as it flows back; carried past a sequence's end).
+ * c0/cT/dcT/dc0: LSTM only. */
 typedef struct rk_cell_args {
     int64_t T, B, In, H;                         /* In = I, input features (<complex.h> owns I) */
     rk_activation activation;                    /* vanilla RNN only */
@@ -79,7 +81,7 @@ typedef struct rk_cell_args {
     const int64_t *lengths;
     void *y, *hT, *cT, *ws;
     const void *dy, *dhT, *dcT;
-    void *dx, *dw_ih, *dw_hh, *db_ih, *db_hh, *dh0, *dc0;
+    void *dx, *dw_ih, *dw_hh, *db_ih, *db_hh, *dh0, *dc0, *dh_norms;
 } rk_cell_args;
 
 RK_API int rk_lstm_forward_f32(const rk_cell_args *a);
