@@ -5,6 +5,8 @@
 #include "internal.h"
 
 static volatile int in_forked_child;
+/* OpenMP's thread-count setting is per OS thread; this one holds for kernels called from any thread */
+static volatile int requested_threads; /* 0: not set */
 
 static void mark_forked_child(void) { in_forked_child = 1; }
 
@@ -15,12 +17,17 @@ __attribute__((constructor)) static void register_fork_handler(void)
 
 void rk_set_num_threads(int n)
 {
-    if (n >= 1) omp_set_num_threads(n);
+    if (n < 1) return;
+    requested_threads = n;
+    omp_set_num_threads(n);
 }
 
+/* The smaller of set_num_threads and the calling thread's OpenMP limit (which threadpoolctl sets) */
 int rk_get_num_threads(void)
 {
-    return in_forked_child ? 1 : omp_get_max_threads();
+    if (in_forked_child) return 1;
+    const int omp = omp_get_max_threads(), want = requested_threads;
+    return want > 0 && want < omp ? want : omp;
 }
 
 void rk_parallel_for(int64_t n, int nthreads, rk_range_fn fn, void *ctx)

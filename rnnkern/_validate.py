@@ -10,8 +10,8 @@ ACTIVATIONS = ("tanh", "relu", "logistic")
 MAX_ELEMENTS = 2 ** 59
 
 
-def float_array(name, a, dtype=None):
-    """a as an ndarray of float32/float64 (of `dtype` when given); no copy, no conversion."""
+def float_array(name, a, dtype=None, like="x"):
+    """a as an ndarray of float32/float64 (of `dtype`, the dtype of `like`, when given); no copy."""
     if a is None:
         raise TypeError(f"{name}: expected an array, got None")
     arr = a if isinstance(a, np.ndarray) else np.asarray(a)
@@ -19,12 +19,12 @@ def float_array(name, a, dtype=None):
         if arr.dtype not in FLOAT_DTYPES:
             raise TypeError(f"{name}: expected dtype float32 or float64, got {arr.dtype}")
     elif arr.dtype != dtype:
-        raise TypeError(f"{name}: expected dtype {dtype} (the dtype of x), got {arr.dtype}")
+        raise TypeError(f"{name}: expected dtype {dtype} (the dtype of {like}), got {arr.dtype}")
     return arr
 
 
 def shaped(name, a, dims, shape, dtype, optional=False):
-    """a checked against `shape` (described by `dims`, e.g. "(4*H, I)"), C-contiguous (copied if not)."""
+    """a checked against `shape` (described by `dims`, e.g. "(4*H, I)"); not copied (see contiguous)."""
     if a is None:
         if optional:
             return None
@@ -35,19 +35,30 @@ def shaped(name, a, dims, shape, dtype, optional=False):
                          f"got {arr.ndim}-D shape {arr.shape}")
     if arr.shape != tuple(shape):
         raise ValueError(f"{name}: expected shape {dims} = {shape}, got {arr.shape}")
-    return np.ascontiguousarray(arr)
+    return arr
 
 
-def out_array(name, out, dims, shape, dtype):
-    """An output argument: written in place, so never converted or copied."""
+def contiguous(*arrays):
+    """C-contiguous versions (copies only where needed; None stays None). Call after sizes()."""
+    return [None if a is None else np.ascontiguousarray(a) for a in arrays]
+
+
+def out_array(name, out, dims, shape, dtype, inputs=()):
+    """An output argument: written in place, so never converted or copied, and sharing no memory
+    with any of `inputs`."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dtype:
         raise TypeError(f"{name}: expected dtype {dtype}, got {out.dtype}")
     if out.shape != tuple(shape):
         raise ValueError(f"{name}: expected shape {dims} = {tuple(shape)}, got {out.shape}")
-    if not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError(f"{name}: expected a C-contiguous, writeable array")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name}: expected a C-contiguous array, got strides {out.strides}")
+    if not out.flags.writeable:
+        raise ValueError(f"{name}: expected a writeable array, got a read-only one")
+    for other_name, other in inputs:
+        if other is not None and np.may_share_memory(out, other):
+            raise ValueError(f"{name}: must not overlap {other_name} (they share memory)")
     return out
 
 
@@ -69,7 +80,6 @@ def weights(w_ih, w_hh, b_ih, b_hh, gates, gate_names, I, dtype):
     if w_hh.shape[0] != gates * H:
         raise ValueError(f"w_hh: expected shape ({gates}*H, H) with {gates} gates ({gate_names}) "
                          f"stacked on rows, so rows = {gates}*{H} = {gates * H}, got {w_hh.shape}")
-    w_hh = np.ascontiguousarray(w_hh)
     G = gates * H
     gdims = f"({gates}*H,)" if gates > 1 else "(H,)"
     w_ih = shaped("w_ih", w_ih, f"({gates}*H, I)" if gates > 1 else "(H, I)", (G, I), dtype)

@@ -45,7 +45,7 @@ def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, train
         c0 = v.shaped("c0", c0, "(B, H)", (B, H), dtype, optional=True)
     lengths = v.lengths_array(lengths, T, B)
     v.sizes(T, B, I, H, gates, _ext.workspace_size(cell, T, B, H))
-    x = np.ascontiguousarray(x)
+    x, w_ih, w_hh, b_ih, b_hh, h0, c0 = v.contiguous(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
     if training and lengths is not None and np.any(lengths < T):
         # padding never reaches a gradient, even when it holds NaN or Inf
         x = np.where((np.arange(T)[:, None] < lengths[None, :])[:, :, None], x, x.dtype.type(0))
@@ -73,8 +73,11 @@ def _backward(cell, ws, dy, dhT, dcT, dh_norms_out):
     dhT = v.shaped("dhT", dhT, "(B, H)", (B, H), dtype, optional=True)
     if cell == "lstm":
         dcT = v.shaped("dcT", dcT, "(B, H)", (B, H), dtype, optional=True)
+    dy, dhT, dcT = v.contiguous(dy, dhT, dcT)
     if dh_norms_out is not None:
-        v.out_array("dh_norms_out", dh_norms_out, "(T, B)", (T, B), dtype)
+        v.out_array("dh_norms_out", dh_norms_out, "(T, B)", (T, B), dtype,
+                    inputs=(("dy", dy), ("dhT", dhT), ("dcT", dcT), ("x", x), ("w_ih", w_ih),
+                            ("w_hh", w_hh), ("the workspace", ws.buffer)))
     grads = dict(dx=np.empty_like(x), dw_ih=np.empty_like(w_ih), dw_hh=np.empty_like(w_hh),
                  db_ih=np.empty(w_hh.shape[0], dtype), db_hh=np.empty(w_hh.shape[0], dtype),
                  dh0=np.empty((B, H), dtype), dc0=np.empty((B, H), dtype) if cell == "lstm" else None)
@@ -145,7 +148,7 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None):
     a = v.float_array("a", a)
     if a.ndim != 2:
         raise ValueError(f"a: expected a 2-D array, got {a.ndim}-D shape {a.shape}")
-    b = v.float_array("b", b, a.dtype)
+    b = v.float_array("b", b, a.dtype, like="a")
     if b.ndim != 2:
         raise ValueError(f"b: expected a 2-D array, got {b.ndim}-D shape {b.shape}")
     M, K = (a.shape[1], a.shape[0]) if trans_a else a.shape
@@ -155,16 +158,14 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None):
     for name, val in (("alpha", alpha), ("beta", beta)):
         if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)):
             raise TypeError(f"{name}: expected a real number, got {type(val).__name__}")
-    if out is None:
-        if beta != 0:
-            raise ValueError("beta: a nonzero beta needs out= to hold C")
-        out = np.empty((M, N), a.dtype)
-    else:
-        v.out_array("out", out, "(M, N)", (M, N), a.dtype)
-        if np.shares_memory(out, a) or np.shares_memory(out, b):
-            raise ValueError("out: must not overlap a or b")
     if max(M * N, M * K, K * N) > v.MAX_ELEMENTS:
         raise ValueError(f"sizes (M, N, K) = ({M}, {N}, {K}) too large: exceeds the limit of 2**59 elements")
+    if out is None:
+        if beta != 0:
+            raise ValueError(f"beta: a nonzero beta ({beta}) needs out= to hold C")
+        out = np.empty((M, N), a.dtype)
+    else:
+        v.out_array("out", out, "(M, N)", (M, N), a.dtype, inputs=(("a", a), ("b", b)))
     _ext.gemm(bool(trans_a), bool(trans_b), np.ascontiguousarray(a), np.ascontiguousarray(b),
               out, float(alpha), float(beta))
     return out

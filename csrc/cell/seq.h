@@ -38,7 +38,7 @@ RK_DEFINE_ROW_NORM(f64, double)
  * inference memory O(B*H). */
 static inline int64_t rk_seq_chunk_steps(int64_t T, int64_t B)
 {
-    int64_t tc = (256 + B - 1) / B;
+    int64_t tc = B > 0 ? (256 + B - 1) / B : 64;
     if (tc > 64) tc = 64;
     if (tc < 1) tc = 1;
     return tc < T ? tc : T;

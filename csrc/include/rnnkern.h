@@ -43,8 +43,8 @@ RK_API int rk_isa_select(rk_isa isa);            /* RK_ERR_ISA if unsupported */
 RK_API int rk_isa_init_from_env(void);
 
 /* ---- Threads -------------------------------------------------------------------------------- */
-RK_API void rk_set_num_threads(int n);           /* n >= 1; sets the OpenMP default */
-RK_API int rk_get_num_threads(void);             /* threads a kernel will use now (1 in a forked child) */
+RK_API void rk_set_num_threads(int n);           /* n >= 1; for kernels called from any thread */
+RK_API int rk_get_num_threads(void);             /* min(set value, caller's OpenMP limit); 1 in a forked child */
 
 /* ---- GEMM: C = alpha * op(A) @ op(B) + beta * C, row-major ---------------------------------- */
 /* op(A) (M,K), op(B) (K,N), C (M,N). trans_a: A is stored (K,M); trans_b: B is stored (N,K).
