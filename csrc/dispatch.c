@@ -10,7 +10,9 @@
 #endif
 
 #define RK_DECLARE_ISA_KERNELS(ISA, SFX, REAL)                                                   \
-    void rk_gemm_tile_##SFX##_##ISA(const rk_gemm_call_##SFX *, int64_t);                        \
+    extern const rk_gemm_kernel_##SFX rk_gemm_kernel_##SFX##_##ISA;                              \
+    void rk_panel_gemm_##SFX##_##ISA(int64_t, int64_t, const REAL *, int64_t, const REAL *, int64_t, \
+                                     REAL *, int64_t);                                           \
     void rk_lstm_fwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, REAL *, REAL *,       \
                                        REAL *);                                                  \
     void rk_lstm_bwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *,         \
@@ -20,12 +22,14 @@
     void rk_gru_bwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *,          \
                                       const REAL *, REAL *, REAL *, REAL *);                     \
     void rk_rnn_fwd_row_##SFX##_##ISA(int64_t, rk_activation, const REAL *, REAL *);             \
-    void rk_rnn_bwd_row_##SFX##_##ISA(int64_t, rk_activation, const REAL *, const REAL *, REAL *);
+    void rk_rnn_bwd_row_##SFX##_##ISA(int64_t, rk_activation, const REAL *, const REAL *, REAL *); \
+    void rk_act_row_##SFX##_##ISA(rk_act_op, int64_t, const REAL *, REAL *);
 
 #define RK_KERNELS(ISA, SFX)                                                                     \
-    {rk_gemm_tile_##SFX##_##ISA, rk_lstm_fwd_row_##SFX##_##ISA, rk_lstm_bwd_row_##SFX##_##ISA,   \
+    {&rk_gemm_kernel_##SFX##_##ISA, rk_panel_gemm_##SFX##_##ISA, rk_lstm_fwd_row_##SFX##_##ISA,  \
+     rk_lstm_bwd_row_##SFX##_##ISA,                                                              \
      rk_gru_fwd_row_##SFX##_##ISA, rk_gru_bwd_row_##SFX##_##ISA, rk_rnn_fwd_row_##SFX##_##ISA,   \
-     rk_rnn_bwd_row_##SFX##_##ISA}
+     rk_rnn_bwd_row_##SFX##_##ISA, rk_act_row_##SFX##_##ISA}
 
 #define RK_DEFINE_TABLE(ISA, ID)                                                                 \
     RK_DECLARE_ISA_KERNELS(ISA, f32, float)                                                      \

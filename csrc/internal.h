@@ -4,29 +4,49 @@
 
 #include "rnnkern.h"
 
-/* One GEMM call, as the driver hands it to a per-ISA tile kernel. */
-#define RK_DECLARE_GEMM_CALL(SFX, REAL)                                                          \
-    typedef struct rk_gemm_call_##SFX {                                                          \
-        int trans_a, trans_b;                                                                    \
-        int64_t m, n, k, lda, ldb, ldc;                                                          \
-        REAL alpha, beta;                                                                        \
-        const REAL *a, *b;                                                                       \
-        REAL *c;                                                                                 \
-    } rk_gemm_call_##SFX;
-RK_DECLARE_GEMM_CALL(f32, float)
-RK_DECLARE_GEMM_CALL(f64, double)
+/* GEMM micro-kernel of one ISA and dtype, with the blocking the driver uses around it.
+ * ukr computes one MR x NR tile: C[0:mr, 0:nr] = alpha * A @ B + beta * C (beta == 0: C is not
+ * read), summing k = 0..kc-1 in order with one accumulator per element. A(i, p) is
+ * a[i * rsa + p * csa] (only rows i < mr are read); B(p, j) is b[p * rsb + j] and all NR columns
+ * must be readable (the driver pads). 1 <= mr <= MR, 1 <= nr <= NR, kc >= 0. */
+#define RK_DECLARE_GEMM_KERNEL(SFX, REAL)                                                        \
+    typedef void (*rk_gemm_ukr_##SFX)(int64_t kc, const REAL *a, int64_t rsa, int64_t csa,       \
+                                      const REAL *b, int64_t rsb, REAL *c, int64_t ldc,          \
+                                      REAL alpha, REAL beta, int64_t mr, int64_t nr);           \
+    /* One row (M = 1) across up to 4 panels: c[0:n] = alpha * a @ B + beta * c, n <= 4 NR;   \
+     * a(p) = a[p * csa]; panel q < ceil(n / NR) at b + q * bstep, B(p, q NR + j) at             \
+     * [p * rsb + j], all its NR columns readable. Same sums, in the same order, as row 0 of ukr. */ \
+    typedef void (*rk_gemm_ukr1_##SFX)(int64_t kc, const REAL *a, int64_t csa, const REAL *b,   \
+                                       int64_t rsb, int64_t bstep, REAL *c, REAL alpha,         \
+                                       REAL beta, int64_t n);                                    \
+    typedef struct rk_gemm_kernel_##SFX {                                                        \
+        const char *name; /* the micro-kernel's name: dtype, ISA, MRxNR */                       \
+        int mr, nr;       /* register tile */                                                    \
+        int kc;           /* K block: one B micro-panel kc x NR stays in L1 */                   \
+        int mc;           /* M block (multiple of mr): one packed A block mc x kc stays in L2 */ \
+        int nt_max;       /* widest column task (multiple of nr): its B block stays in L2 */    \
+        rk_gemm_ukr_##SFX ukr;                                                                   \
+        rk_gemm_ukr1_##SFX ukr1;                                                                 \
+    } rk_gemm_kernel_##SFX;
+RK_DECLARE_GEMM_KERNEL(f32, float)
+RK_DECLARE_GEMM_KERNEL(f64, double)
 
-/* GEMM output tiles: fixed sizes, so the split of C never depends on the thread count. */
-#define RK_GEMM_MB 32
-#define RK_GEMM_NB 128
-#define RK_GEMM_KC 64
+/* Element-wise activations of the act_row slot (csrc/act/): the first three in rk_activation's
+ * order; the derivatives take the activation's output y, as backward uses them. */
+typedef enum rk_act_op {
+    RK_ACT_OP_TANH, RK_ACT_OP_RELU, RK_ACT_OP_SIGMOID,
+    RK_ACT_OP_DTANH, RK_ACT_OP_DRELU, RK_ACT_OP_DSIGMOID, RK_ACT_OP_COUNT
+} rk_act_op;
 
 /* Element-wise cell epilogues, one hidden-unit row (H units) of one batch item per call.
  * Forward: g holds pre-activations (bias and both products summed); gact (NULL in inference)
  * receives the activated gates. Backward: dh is dL/dh_t; outputs are pre-activation gradients. */
 #define RK_DECLARE_EPILOGUES(SFX, REAL)                                                          \
     typedef struct rk_epilogues_##SFX {                                                          \
-        void (*gemm_tile)(const rk_gemm_call_##SFX *g, int64_t tile);                            \
+        const rk_gemm_kernel_##SFX *gemm;                                                        \
+        /* acc (rows, W) += a (rows, K) @ p (K, W): the recurrent product on packed panels */     \
+        void (*panel_gemm)(int64_t rows, int64_t K, const REAL *a, int64_t lda, const REAL *p,   \
+                           int64_t W, REAL *acc, int64_t ldacc);                                 \
         void (*lstm_fwd)(int64_t H, const REAL *g, const REAL *c_prev, REAL *gact, REAL *c,      \
                          REAL *h);                                                               \
         /* dc: in dL/dc_t from the future, out dL/dc_{t-1}; dg (4H) out */                      \
@@ -40,6 +60,8 @@ RK_DECLARE_GEMM_CALL(f64, double)
                         const REAL *dh, REAL *dgx, REAL *dgh, REAL *dh_prev);                    \
         void (*rnn_fwd)(int64_t H, rk_activation act, const REAL *g, REAL *h);                  \
         void (*rnn_bwd)(int64_t H, rk_activation act, const REAL *h, const REAL *dh, REAL *dg); \
+        /* y (n) = op(x (n)), element-wise; y may be x */                                       \
+        void (*act_row)(rk_act_op op, int64_t n, const REAL *x, REAL *y);                       \
     } rk_kernels_##SFX;
 RK_DECLARE_EPILOGUES(f32, float)
 RK_DECLARE_EPILOGUES(f64, double)
@@ -53,6 +75,11 @@ typedef struct rk_kernel_table {
 
 extern const rk_kernel_table rk_table_scalar, rk_table_avx2, rk_table_avx512;
 const rk_kernel_table *rk_active_table(void);
+
+/* The act_row kernel of ISA `isa` (an rk_isa) for op (an rk_act_op), float32 (f64 = 0) or float64:
+ * for tests and benchmarks (rnnkern._ext.activation declares this same prototype). RK_ERR_ISA if
+ * the CPU cannot run it, RK_ERR_ARG for a bad op or n. */
+int rk_act_apply(int isa, int op, int f64, int64_t n, const void *x, void *y);
 
 /* Runs fn(ctx, i) for i in [0, n) on up to nthreads threads (static schedule); with one thread it
  * never enters an OpenMP region, which keeps a forked child safe. */

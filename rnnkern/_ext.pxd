@@ -22,6 +22,8 @@ cdef extern from "rnnkern.h" nogil:
     int rk_isa_select(rk_isa isa)
     int rk_isa_init_from_env()
 
+    double rk_fma_peak_gflops(rk_isa isa, int dtype_bytes, int nthreads, double seconds)
+
     void rk_set_num_threads(int n)
     int rk_get_num_threads()
 

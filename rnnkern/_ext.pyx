@@ -66,6 +66,15 @@ def isa_init_from_env():
     return rk_isa_init_from_env()
 
 
+def fma_peak_gflops(str isa, int dtype_bytes, int nthreads, double seconds=0.2):
+    """Measured FMA throughput (GFLOP/s) of one ISA path on nthreads threads; -1 if unsupported."""
+    cdef rk_isa i = _isa(isa)
+    cdef double r
+    with nogil:
+        r = rk_fma_peak_gflops(i, dtype_bytes, nthreads, seconds)
+    return r
+
+
 def set_num_threads(int n):
     rk_set_num_threads(n)
 
@@ -197,3 +206,37 @@ def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT,
     with nogil:
         st = fn(&a)
     _check_status(st, f"{cell}_backward")
+
+
+# ==== activations (csrc/act): private, for tests and benchmarks ==================================
+# Not public API. rk_act_apply is an internal symbol of the static core library (csrc/internal.h),
+# linked into this module; it runs one ISA's act_row kernel through that ISA's kernel table.
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    int rk_act_apply(int isa, int op, int f64, int64_t n, const void *x, void *y);
+    """
+    int rk_act_apply(int isa, int op, int f64, int64_t n, const void *x, void *y) nogil
+
+# index = rk_act_op; the d* derivatives take the activation's output y
+ACT_OPS = ("tanh", "relu", "sigmoid", "dtanh", "drelu", "dsigmoid")
+
+
+def activation(str name, str isa, x, out):
+    """out[:] = name(x) with `isa`'s vector code (any ISA this CPU runs, whichever is active);
+    x and out: C-contiguous arrays of one float dtype and size (out may be x)."""
+    if name not in ACT_OPS:
+        raise ValueError(f"name: expected one of {', '.join(map(repr, ACT_OPS))}, got {name!r}")
+    if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
+        raise TypeError("x: expected a float32 or float64 numpy.ndarray")
+    cdef int op = ACT_OPS.index(name)
+    cdef rk_isa i = _isa(isa)
+    cdef int64_t n = x.size
+    cdef bint f64 = x.dtype == np.float64
+    cdef const void *px = _data(x, x.dtype, n, "x")
+    cdef void *py = _out(out, x.dtype, n, "out")
+    cdef int st
+    with nogil:
+        st = rk_act_apply(i, op, f64, n, px, py)
+    _check_status(st, f"activation {name} on {isa}")

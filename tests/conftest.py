@@ -1,11 +1,17 @@
 """Shared fixtures: every available ISA, both dtypes, and the one tolerance table of the suite."""
+import os
+
+# libgomp's default spin-then-sleep makes each 2-thread call wait milliseconds on a busy machine;
+# it is read when the runtime loads, so set it before rnnkern is imported. Timing only.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import pytest
 
 import rnnkern
 
 # Kernels vs reference.py, as (rtol, atol) on values of order 1. float64 differs from the reference
-# only by summation order; float32 also by libm's float activations.
+# only by summation order; float32 also by its own float arithmetic and activations.
 TOLERANCE = {
     np.dtype(np.float64): (1e-12, 1e-12),
     np.dtype(np.float32): (1e-5, 1e-5),

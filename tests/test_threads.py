@@ -270,7 +270,7 @@ def _gil_calls():
     """name -> setup returning a call that runs a kernel of some milliseconds at least."""
     def cell_case(cell, backward):
         def setup():
-            p, s = _problem(cell, np.float64, t=8, b=64, i=64, h=128)
+            p, s = _problem(cell, np.float64, t=96, b=64, i=64, h=128)
             if not backward:
                 return lambda: _run_forward(cell, p)
             ws = _run_forward(cell, p)[-1]
@@ -280,7 +280,7 @@ def _gil_calls():
 
     def gemm_case():
         rng = np.random.default_rng(0)
-        a, b = rng.standard_normal((400, 300)), rng.standard_normal((300, 500))
+        a, b = rng.standard_normal((800, 600)), rng.standard_normal((600, 1000))
         return lambda: rnnkern.gemm(a, b)
 
     cases = {f"{c}-{'bwd' if bwd else 'fwd'}": cell_case(c, bwd)

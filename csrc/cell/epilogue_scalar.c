@@ -1,6 +1,7 @@
 /* Cell epilogues for the scalar path (compiled with this ISA's flags only). */
 #include "../internal.h"
-#include "../act/act.h"
+#include "../act/simd_scalar.h"
+#include "../act/act_vec.h"
 #include "real.h"
 
 #define REAL float

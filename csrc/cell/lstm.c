@@ -1,5 +1,5 @@
 /* Instantiates lstm.inc for float32 and float64. */
-#include "seq.h"
+#include "recur.h"
 #include "real.h"
 
 #define REAL float

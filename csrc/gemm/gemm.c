@@ -1,25 +1,47 @@
-/* GEMM driver: splits C into fixed tiles and runs the active ISA's tile kernel on them. */
-#include "../internal.h"
+/* GEMM driver (baseline C): blocking, packing and threads around the active ISA's micro-kernel.
+ * The algorithm is described in gemm_driver.inc, instantiated here once per dtype. */
+#include <stdlib.h>
+#include <stdint.h>
+#include <omp.h>
+#include "gemm.h"
+#include "../cell/real.h"
 
-#define RK_GEMM_DRIVER(SFX, REAL)                                                                \
-    static void gemm_tile_task_##SFX(void *ctx, int64_t tile)                                   \
-    {                                                                                           \
-        rk_active_table()->SFX.gemm_tile((const rk_gemm_call_##SFX *)ctx, tile);                \
-    }                                                                                           \
-    int rk_gemm_##SFX(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, REAL alpha,    \
-                      const REAL *a, int64_t lda, const REAL *b, int64_t ldb, REAL beta,        \
-                      REAL *c, int64_t ldc)                                                     \
-    {                                                                                           \
-        if (m < 0 || n < 0 || k < 0) return RK_ERR_ARG;                                         \
-        if (m == 0 || n == 0) return RK_OK;                                                     \
-        rk_gemm_call_##SFX g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c}; \
-        const int64_t tiles = ((m + RK_GEMM_MB - 1) / RK_GEMM_MB) *                             \
-                              ((n + RK_GEMM_NB - 1) / RK_GEMM_NB);                               \
-        /* below ~1 MFLOP a second thread costs more than it saves */                           \
-        const int nth = (double)m * n * k < 5e5 ? 1 : rk_get_num_threads();                     \
-        rk_parallel_for(tiles, nth, gemm_tile_task_##SFX, &g);                                  \
-        return RK_OK;                                                                           \
-    }
+/* Up to this many rows of op(A), A is read in place and B too when it is not transposed. */
+#define RK_GEMM_SMALL_M 16
 
-RK_GEMM_DRIVER(f32, float)
-RK_GEMM_DRIVER(f64, double)
+/* Head of a buffer filled by rk_gemm_pack_b_*: 64 bytes, so the panels after it stay aligned. */
+typedef struct {
+    uint64_t magic;     /* RK_PACK_MAGIC + sizeof(REAL) */
+    const void *kernel; /* the rk_gemm_kernel_* it was packed for */
+    int64_t k, n, npad, nr;
+    int64_t pad[2];
+} rk_pack_header;
+#define RK_PACK_MAGIC UINT64_C(0x726b7061636b6200) /* "rkpackb\0" */
+
+_Static_assert(sizeof(rk_pack_header) == 64, "packed panels must stay 64-byte aligned");
+
+/* 64-byte aligned scratch for packed panels (free() releases it). */
+static void *rk_gemm_alloc(int64_t bytes)
+{
+    const int64_t rounded = (bytes + 63) / 64 * 64;
+    if (rounded <= 0 || (uint64_t)rounded > SIZE_MAX) return NULL;
+    return aligned_alloc(64, (size_t)rounded);
+}
+
+int64_t rk_gemm_packed_b_panel(const void *packed)
+{
+    const rk_pack_header *h = packed;
+    if (!h || (h->magic != RK_PACK_MAGIC + sizeof(float) && h->magic != RK_PACK_MAGIC + sizeof(double)))
+        return -1;
+    return h->nr;
+}
+
+#define REAL float
+#define SFX f32
+#include "gemm_driver.inc"
+#undef REAL
+#undef SFX
+
+#define REAL double
+#define SFX f64
+#include "gemm_driver.inc"

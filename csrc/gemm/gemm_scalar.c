@@ -1,15 +1,44 @@
-/* GEMM tile kernels for the scalar path (compiled with this ISA's flags only). */
-#include "../internal.h"
+/* Portable reference micro-kernels (no intrinsics): rk_gemm_ukr_f32_scalar_4x8 and
+ * rk_gemm_ukr_f64_scalar_4x8, and their one-row forms rk_gemm_ukr1_*_scalar_1x32 (up to 4
+ * panels). The specification the SIMD kernels are tested against. */
+#include "gemm_ukr.h"
 
-#define REAL float
-#define RK_CALL rk_gemm_call_f32
-#define RK_FN(name) rk_##name##_f32_scalar
-#include "gemm_tile.inc"
-#undef REAL
-#undef RK_CALL
-#undef RK_FN
+#define RK_SCALAR_MR 4
+#define RK_SCALAR_NR 8
 
-#define REAL double
-#define RK_CALL rk_gemm_call_f64
-#define RK_FN(name) rk_##name##_f64_scalar
-#include "gemm_tile.inc"
+#define RK_DEFINE_SCALAR_UKR(SFX, REAL)                                                          \
+    static void rk_gemm_ukr_##SFX##_scalar_4x8(int64_t kc, const REAL *a, int64_t rsa,          \
+                                               int64_t csa, const REAL *b, int64_t rsb, REAL *c, \
+                                               int64_t ldc, REAL alpha, REAL beta, int64_t mr,  \
+                                               int64_t nr)                                       \
+    {                                                                                            \
+        REAL acc[RK_SCALAR_MR][RK_SCALAR_NR] = {{0}};                                            \
+        const REAL *ar[RK_SCALAR_MR];                                                            \
+        for (int64_t i = 0; i < RK_SCALAR_MR; ++i) ar[i] = a + (i < mr ? i : 0) * rsa;          \
+        for (int64_t p = 0; p < kc; ++p) {                                                       \
+            const REAL *bp = b + p * rsb;                                                        \
+            for (int64_t i = 0; i < RK_SCALAR_MR; ++i) {                                         \
+                const REAL aip = ar[i][p * csa];                                                 \
+                for (int64_t j = 0; j < RK_SCALAR_NR; ++j) acc[i][j] += aip * bp[j];             \
+            }                                                                                    \
+        }                                                                                        \
+        rk_gemm_store_edge_##SFX(&acc[0][0], RK_SCALAR_NR, c, ldc, alpha, beta, mr, nr);         \
+    }                                                                                            \
+    static void rk_gemm_ukr1_##SFX##_scalar_1x32(int64_t kc, const REAL *a, int64_t csa,         \
+                                                 const REAL *b, int64_t rsb, int64_t bstep,     \
+                                                 REAL *c, REAL alpha, REAL beta, int64_t n)     \
+    {                                                                                            \
+        REAL acc[4 * RK_SCALAR_NR] = {0};                                                        \
+        for (int64_t q = 0; q * RK_SCALAR_NR < n; ++q)                                           \
+            for (int64_t p = 0; p < kc; ++p) {                                                   \
+                const REAL ap = a[p * csa], *bp = b + q * bstep + p * rsb;                       \
+                for (int64_t j = 0; j < RK_SCALAR_NR; ++j) acc[q * RK_SCALAR_NR + j] += ap * bp[j]; \
+            }                                                                                    \
+        rk_gemm_store_edge_##SFX(acc, 0, c, 0, alpha, beta, 1, n);                               \
+    }                                                                                            \
+    const rk_gemm_kernel_##SFX rk_gemm_kernel_##SFX##_scalar = {                                 \
+        "rk_gemm_ukr_" #SFX "_scalar_4x8", RK_SCALAR_MR, RK_SCALAR_NR, 256, 64, 256,             \
+        rk_gemm_ukr_##SFX##_scalar_4x8, rk_gemm_ukr1_##SFX##_scalar_1x32};
+
+RK_DEFINE_SCALAR_UKR(f32, float)
+RK_DEFINE_SCALAR_UKR(f64, double)

@@ -46,6 +46,12 @@ RK_API int rk_isa_init_from_env(void);
 RK_API void rk_set_num_threads(int n);           /* n >= 1; for kernels called from any thread */
 RK_API int rk_get_num_threads(void);             /* min(set value, caller's OpenMP limit); 1 in a forked child */
 
+/* ---- Peak ----------------------------------------------------------------------------------- */
+/* Measured FMA throughput of one ISA path in GFLOP/s for float32 (dtype_bytes 4) or float64 (8),
+ * summed over nthreads threads each running register-resident FMA chains for about `seconds`;
+ * -1 for an unsupported path or argument. What kernel benchmarks report fractions of. */
+RK_API double rk_fma_peak_gflops(rk_isa isa, int dtype_bytes, int nthreads, double seconds);
+
 /* ---- GEMM: C = alpha * op(A) @ op(B) + beta * C, row-major ---------------------------------- */
 /* op(A) (M,K), op(B) (K,N), C (M,N). trans_a: A is stored (K,M); trans_b: B is stored (N,K).
  * beta == 0 overwrites C without reading it. Bitwise identical for any thread count. */
@@ -59,10 +65,12 @@ RK_API int rk_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k
 /* ---- Recurrent cells ------------------------------------------------------------------------ */
 typedef enum rk_activation { RK_ACT_TANH = 0, RK_ACT_RELU = 1, RK_ACT_LOGISTIC = 2 } rk_activation;
 
-/* Workspace saved by a training forward for backward, in elements of the cell's dtype:
- *   LSTM: hs (T+1,B,H) states h_{-1}=h0..h_{T-1} | cs (T+1,B,H) c0..c_{T-1} | gates (T,B,4H) i,f,g,o activated
- *   GRU:  hs (T+1,B,H) | gates (T,B,3H) r,z,n activated | hn (T,B,H) = h_{t-1} W_hn^T + b_hn
- *   RNN:  hs (T+1,B,H)
+/* Workspace saved by a training forward for backward, in elements of the cell's dtype. Hidden units
+ * are padded to Hp = 16 * ceil(H / 16) and gate vectors are kept in panel order: entry
+ * p*G*16 + g*16 + u is gate g of unit 16p + u (see csrc/cell/panel.h).
+ *   LSTM: hs (T+1,B,Hp) states h0..h_T | cs (T+1,B,Hp) c0..c_T | gates (T,B,4Hp) i,f,g,o activated
+ *   GRU:  hs (T+1,B,Hp) | gates (T,B,3Hp) r,z,n activated | hn (T,B,Hp) = h_{t-1} W_hn^T + b_hn
+ *   RNN:  hs (T+1,B,Hp)
  * Past a sequence's end, hs/cs carry the state; gates there are unspecified and never read. */
 RK_API int64_t rk_lstm_workspace_size(int64_t T, int64_t B, int64_t H);
 RK_API int64_t rk_gru_workspace_size(int64_t T, int64_t B, int64_t H);

@@ -1,0 +1,89 @@
+/* The vector vocabulary for AVX2 (8 floats, 4 doubles); the names and their semantics are those
+ * listed in simd_scalar.h. Include only from *_avx2.c, which are compiled with -mavx2 -mfma. */
+#ifndef RK_SIMD_AVX2_H
+#define RK_SIMD_AVX2_H
+#include <immintrin.h>
+#include <stdint.h>
+
+typedef __m256 rk_v_f32;
+typedef __m256d rk_v_f64;
+typedef __m256 rk_m_f32; /* all-ones / all-zeros lanes */
+typedef __m256d rk_m_f64;
+#define RK_VW_f32 8
+#define RK_VW_f64 4
+
+/* lanes [0, n) set: the mask of vmaskmov, which neither reads nor faults on the others */
+static inline __m256i rk_avx2_first_f32(int64_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+static inline __m256i rk_avx2_first_f64(int64_t n)
+{
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
+/* ---- float32 ---- */
+static inline __m256 rk_v_load_f32(const float *p) { return _mm256_loadu_ps(p); }
+static inline void rk_v_store_f32(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
+static inline __m256 rk_v_loadn_f32(const float *p, int64_t n)
+{
+    return _mm256_maskload_ps(p, rk_avx2_first_f32(n));
+}
+static inline void rk_v_storen_f32(float *p, __m256 v, int64_t n)
+{
+    _mm256_maskstore_ps(p, rk_avx2_first_f32(n), v);
+}
+static inline __m256 rk_v_set1_f32(float c) { return _mm256_set1_ps(c); }
+static inline __m256 rk_v_add_f32(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
+static inline __m256 rk_v_sub_f32(__m256 a, __m256 b) { return _mm256_sub_ps(a, b); }
+static inline __m256 rk_v_mul_f32(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
+static inline __m256 rk_v_div_f32(__m256 a, __m256 b) { return _mm256_div_ps(a, b); }
+static inline __m256 rk_v_min_f32(__m256 a, __m256 b) { return _mm256_min_ps(a, b); }
+static inline __m256 rk_v_max_f32(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
+static inline __m256 rk_v_and_f32(__m256 a, __m256 b) { return _mm256_and_ps(a, b); }
+static inline __m256 rk_v_or_f32(__m256 a, __m256 b) { return _mm256_or_ps(a, b); }
+static inline __m256 rk_v_xor_f32(__m256 a, __m256 b) { return _mm256_xor_ps(a, b); }
+static inline __m256 rk_v_andnot_f32(__m256 a, __m256 b) { return _mm256_andnot_ps(a, b); }
+static inline __m256 rk_v_shlmant_f32(__m256 v)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(v), 23));
+}
+static inline __m256 rk_v_gt_f32(__m256 a, __m256 b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+static inline __m256 rk_v_select_f32(__m256 m, __m256 a, __m256 b)
+{
+    return _mm256_blendv_ps(b, a, m);
+}
+
+/* ---- float64 ---- */
+static inline __m256d rk_v_load_f64(const double *p) { return _mm256_loadu_pd(p); }
+static inline void rk_v_store_f64(double *p, __m256d v) { _mm256_storeu_pd(p, v); }
+static inline __m256d rk_v_loadn_f64(const double *p, int64_t n)
+{
+    return _mm256_maskload_pd(p, rk_avx2_first_f64(n));
+}
+static inline void rk_v_storen_f64(double *p, __m256d v, int64_t n)
+{
+    _mm256_maskstore_pd(p, rk_avx2_first_f64(n), v);
+}
+static inline __m256d rk_v_set1_f64(double c) { return _mm256_set1_pd(c); }
+static inline __m256d rk_v_add_f64(__m256d a, __m256d b) { return _mm256_add_pd(a, b); }
+static inline __m256d rk_v_sub_f64(__m256d a, __m256d b) { return _mm256_sub_pd(a, b); }
+static inline __m256d rk_v_mul_f64(__m256d a, __m256d b) { return _mm256_mul_pd(a, b); }
+static inline __m256d rk_v_div_f64(__m256d a, __m256d b) { return _mm256_div_pd(a, b); }
+static inline __m256d rk_v_min_f64(__m256d a, __m256d b) { return _mm256_min_pd(a, b); }
+static inline __m256d rk_v_max_f64(__m256d a, __m256d b) { return _mm256_max_pd(a, b); }
+static inline __m256d rk_v_and_f64(__m256d a, __m256d b) { return _mm256_and_pd(a, b); }
+static inline __m256d rk_v_or_f64(__m256d a, __m256d b) { return _mm256_or_pd(a, b); }
+static inline __m256d rk_v_xor_f64(__m256d a, __m256d b) { return _mm256_xor_pd(a, b); }
+static inline __m256d rk_v_andnot_f64(__m256d a, __m256d b) { return _mm256_andnot_pd(a, b); }
+static inline __m256d rk_v_shlmant_f64(__m256d v)
+{
+    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(v), 52));
+}
+static inline __m256d rk_v_gt_f64(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+static inline __m256d rk_v_select_f64(__m256d m, __m256d a, __m256d b)
+{
+    return _mm256_blendv_pd(b, a, m);
+}
+
+#endif

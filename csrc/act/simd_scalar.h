@@ -1,0 +1,139 @@
+/* The vector vocabulary, one lane wide: what element-wise code (act_vec.h, cell/epilogue.inc) is
+ * written against. Every simd_<isa>.h defines the same names with the same semantics, per dtype:
+ *
+ *   rk_v_f32 / rk_v_f64        a vector of RK_VW_f32 / RK_VW_f64 lanes
+ *   rk_m_f32 / rk_m_f64        a lane mask, made by gt and consumed by select
+ *   load(p) store(p, v)        unaligned, full width
+ *   loadn(p, n) storen(p, v, n) the first n lanes, 0 < n < width; the others read as 0 and are
+ *                              never touched in memory
+ *   set1 add sub mul div       IEEE, one rounding each; nothing is ever fused
+ *   min(a, b) max(a, b)        x86 semantics, a < b ? a : b and a > b ? a : b: the second operand
+ *                              comes back when either is NaN, so min(C, x) and max(C, x) keep NaN x
+ *   and or xor andnot(a, b)    on the bit patterns; andnot(a, b) = ~a & b
+ *   shlmant(v)                 each lane's bit pattern shifted left by the mantissa width (23 / 52)
+ *   gt(a, b) select(m, a, b)   ordered a > b (false for NaN); m ? a : b
+ *
+ * Names are rk_v_<op>_<dtype>. Only static inline functions and macros: every ISA translation unit
+ * compiles its own copy with its own flags. */
+#ifndef RK_SIMD_SCALAR_H
+#define RK_SIMD_SCALAR_H
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* x86-64 baseline: min/max without the branch GCC makes of a ?: */
+#endif
+
+typedef float rk_v_f32;
+typedef double rk_v_f64;
+typedef int rk_m_f32;
+typedef int rk_m_f64;
+#define RK_VW_f32 1
+#define RK_VW_f64 1
+
+static inline uint32_t rk_bits_f32(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+static inline uint64_t rk_bits_f64(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+static inline float rk_from_bits_f32(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+static inline double rk_from_bits_f64(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+
+/* ---- float32 ---- */
+static inline float rk_v_load_f32(const float *p) { return *p; }
+static inline void rk_v_store_f32(float *p, float v) { *p = v; }
+/* one lane: n is never in (0, 1); defined so that code written once compiles */
+static inline float rk_v_loadn_f32(const float *p, int64_t n) { return n > 0 ? *p : 0.0f; }
+static inline void rk_v_storen_f32(float *p, float v, int64_t n) { if (n > 0) *p = v; }
+static inline float rk_v_set1_f32(float c) { return c; }
+static inline float rk_v_add_f32(float a, float b) { return a + b; }
+static inline float rk_v_sub_f32(float a, float b) { return a - b; }
+static inline float rk_v_mul_f32(float a, float b) { return a * b; }
+static inline float rk_v_div_f32(float a, float b) { return a / b; }
+static inline float rk_v_min_f32(float a, float b)
+{
+#if defined(__SSE2__)
+    return _mm_cvtss_f32(_mm_min_ss(_mm_set_ss(a), _mm_set_ss(b)));
+#else
+    return a < b ? a : b;
+#endif
+}
+static inline float rk_v_max_f32(float a, float b)
+{
+#if defined(__SSE2__)
+    return _mm_cvtss_f32(_mm_max_ss(_mm_set_ss(a), _mm_set_ss(b)));
+#else
+    return a > b ? a : b;
+#endif
+}
+static inline float rk_v_and_f32(float a, float b)
+{
+    return rk_from_bits_f32(rk_bits_f32(a) & rk_bits_f32(b));
+}
+static inline float rk_v_or_f32(float a, float b)
+{
+    return rk_from_bits_f32(rk_bits_f32(a) | rk_bits_f32(b));
+}
+static inline float rk_v_xor_f32(float a, float b)
+{
+    return rk_from_bits_f32(rk_bits_f32(a) ^ rk_bits_f32(b));
+}
+static inline float rk_v_andnot_f32(float a, float b)
+{
+    return rk_from_bits_f32(~rk_bits_f32(a) & rk_bits_f32(b));
+}
+static inline float rk_v_shlmant_f32(float v) { return rk_from_bits_f32(rk_bits_f32(v) << 23); }
+static inline int rk_v_gt_f32(float a, float b) { return a > b; }
+static inline float rk_v_select_f32(int m, float a, float b) /* without a branch */
+{
+    const uint32_t k = (uint32_t)0 - (uint32_t)(m != 0);
+    return rk_from_bits_f32((rk_bits_f32(a) & k) | (rk_bits_f32(b) & ~k));
+}
+
+/* ---- float64 ---- */
+static inline double rk_v_load_f64(const double *p) { return *p; }
+static inline void rk_v_store_f64(double *p, double v) { *p = v; }
+static inline double rk_v_loadn_f64(const double *p, int64_t n) { return n > 0 ? *p : 0.0; }
+static inline void rk_v_storen_f64(double *p, double v, int64_t n) { if (n > 0) *p = v; }
+static inline double rk_v_set1_f64(double c) { return c; }
+static inline double rk_v_add_f64(double a, double b) { return a + b; }
+static inline double rk_v_sub_f64(double a, double b) { return a - b; }
+static inline double rk_v_mul_f64(double a, double b) { return a * b; }
+static inline double rk_v_div_f64(double a, double b) { return a / b; }
+static inline double rk_v_min_f64(double a, double b)
+{
+#if defined(__SSE2__)
+    return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+    return a < b ? a : b;
+#endif
+}
+static inline double rk_v_max_f64(double a, double b)
+{
+#if defined(__SSE2__)
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+    return a > b ? a : b;
+#endif
+}
+static inline double rk_v_and_f64(double a, double b)
+{
+    return rk_from_bits_f64(rk_bits_f64(a) & rk_bits_f64(b));
+}
+static inline double rk_v_or_f64(double a, double b)
+{
+    return rk_from_bits_f64(rk_bits_f64(a) | rk_bits_f64(b));
+}
+static inline double rk_v_xor_f64(double a, double b)
+{
+    return rk_from_bits_f64(rk_bits_f64(a) ^ rk_bits_f64(b));
+}
+static inline double rk_v_andnot_f64(double a, double b)
+{
+    return rk_from_bits_f64(~rk_bits_f64(a) & rk_bits_f64(b));
+}
+static inline double rk_v_shlmant_f64(double v) { return rk_from_bits_f64(rk_bits_f64(v) << 52); }
+static inline int rk_v_gt_f64(double a, double b) { return a > b; }
+static inline double rk_v_select_f64(int m, double a, double b) /* without a branch */
+{
+    const uint64_t k = (uint64_t)0 - (uint64_t)(m != 0);
+    return rk_from_bits_f64((rk_bits_f64(a) & k) | (rk_bits_f64(b) & ~k));
+}
+
+#endif
