@@ -80,6 +80,14 @@ def _apply_isa_env():
 
 _apply_isa_env()
 
+
+def __getattr__(name):
+    # rnnkern.nn, rnnkern.train and rnnkern.bench load on first use, keeping `import rnnkern` light
+    if name in ("nn", "train", "bench"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward",
            "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info",
            "available_isas", "set_isa", "set_num_threads", "get_num_threads", "ISAS"]

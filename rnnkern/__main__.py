@@ -1,4 +1,4 @@
-"""Command line: `python -m rnnkern info`."""
+"""Command line: `python -m rnnkern info`, `python -m rnnkern demo NAME` and `python -m rnnkern bench`."""
 import argparse
 import platform
 import sys
@@ -25,12 +25,41 @@ def info(args):
     return 0 if ok else 1
 
 
+def demo(args):
+    from rnnkern.train import demos
+
+    names = list(demos.DEMOS) if args.name == "all" else [args.name]
+    for i, name in enumerate(names):
+        if i:
+            print()
+        demos.run(name, seed=args.seed, quick=args.quick, plot=not args.no_plot, out=args.out)
+    return 0
+
+
 def main(argv=None):
+    from rnnkern.train.demos import DEMOS
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # the suite parses its own options
+        from rnnkern import bench
+        return bench.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m rnnkern", description=rnnkern.__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="version, SIMD paths, threads and a self-check against the reference")
+    sub.add_parser("bench", add_help=False,
+                   help="time every cell against torch and the reference (bench --help for options)")
+    p = sub.add_parser("demo", help="run one of the lecture's demos",
+                       description="The lecture's demos (Hinton, Neural Networks for Machine Learning, "
+                                   "lecture 7):\n" + "\n".join(f"  {n:16s} {d}" for n, (_, d) in DEMOS.items()),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", choices=list(DEMOS) + ["all"], metavar="NAME",
+                   help=f"one of {', '.join(DEMOS)}, or all")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--quick", action="store_true", help="a smaller, faster run")
+    p.add_argument("--no-plot", action="store_true", help="do not save a figure")
+    p.add_argument("--out", default=".", metavar="DIR", help="where figures go (default: .)")
     args = parser.parse_args(argv)
-    return {"info": info}[args.command](args)
+    return {"info": info, "demo": demo}[args.command](args)
 
 
 if __name__ == "__main__":
