@@ -53,6 +53,7 @@ import numpy as np  # noqa: E402
 
 import rnnkern  # noqa: E402
 from rnnkern import _ext  # noqa: E402
+from rnnkern.bench import ContenderThreads  # noqa: E402
 
 CONTENDERS = ("rnnkern", "numpy", "torch")
 SAMPLE_S = 2e-3  # one timed sample: a batch of calls at least this long
@@ -208,39 +209,6 @@ def _blas_pools():
     return threadpool_info()
 
 
-class _Threads:
-    """One thread count for every contender: rnnkern, torch, and numpy's BLAS through threadpoolctl."""
-
-    def __init__(self, torch):
-        self.torch = torch
-        self.before = (rnnkern.get_num_threads(), torch.get_num_threads() if torch is not None else None)
-        try:
-            from threadpoolctl import ThreadpoolController
-            self.blas = ThreadpoolController().select(user_api="blas")
-        except ImportError:
-            self.blas = None
-        self.limiter = None
-
-    def set(self, n):
-        rnnkern.set_num_threads(n)
-        if self.torch is not None:
-            self.torch.set_num_threads(n)
-        if self.blas is not None:
-            self._restore_blas()
-            self.limiter = self.blas.limit(limits=n)
-
-    def _restore_blas(self):
-        if self.limiter is not None:
-            self.limiter.restore_original_limits()
-            self.limiter = None
-
-    def restore(self):
-        rnnkern.set_num_threads(self.before[0])
-        if self.torch is not None:
-            self.torch.set_num_threads(self.before[1])
-        self._restore_blas()
-
-
 # ---- report --------------------------------------------------------------------------------------
 
 def _f(x, fmt, width):
@@ -386,7 +354,7 @@ def run(argv=None):
 
     peak_before = fma_peaks(threads, peak_s)
     rows, probes = [], {}
-    ctl = _Threads(torch)
+    ctl = ContenderThreads(torch)
     try:
         for p in products(args.quick):
             a, b = _operands(p)
