@@ -135,6 +135,68 @@
         STOREU(c + (v) * W, r);                                                                   \
     }
 
+/* ---- few rows (ukrs): op(B) read where it is stored, each element's FMA chain in k order ----
+ * B not transposed: the K block's rows are streamed front to back, 4 at a time, and each row of
+ * C accumulates in acc (L1) across them (the micro-kernel's chain acc = fma(a[p], B(p, j), acc),
+ * p in order, from zero). B transposed: W rows of B are walked together and step p gathers
+ * B(p, j .. j + W) from them into one vector, feeding up to 8 rows of C in the same order. */
+#define RK_AVX512_UKRS(NAME, SFX)                                                                 \
+    static void NAME##_nn(int64_t kc, int64_t m, int64_t n, const RT *a, int64_t rsa,             \
+                          int64_t csa, const RT *b, int64_t ldb, RT *c, int64_t ldc, RT alpha,    \
+                          RT beta, RT *acc)                                                       \
+    {                                                                                             \
+        const int64_t la = rk_gemm_ukrs_cols(n), nv = n / W * W;                                  \
+        const MASKT tail = (MASKT)((1u << (n - nv)) - 1); /* lanes past n: zero, never stored */ \
+        for (int64_t p = 0; p < kc; p += 4) {                                                     \
+            const int64_t ps = kc - p < 4 ? kc - p : 4;                                           \
+            for (int64_t i = 0; i < m; ++i) {                                                     \
+                const RT *ai = a + i * rsa + p * csa;                                             \
+                RT *r = acc + i * la;                                                             \
+                for (int64_t j = 0; j < n; j += W) {                                              \
+                    const MASKT mk = j < nv ? (MASKT)-1 : tail;                                   \
+                    VT s = p ? MASKLOAD(mk, r + j) : ZERO();                                      \
+                    for (int64_t q = 0; q < ps; ++q)                                              \
+                        s = FMADD(SET1(ai[q * csa]), MASKLOAD(mk, b + (p + q) * ldb + j), s);     \
+                    STOREU(r + j, s);                                                             \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        for (int64_t i = 0; i < m; ++i)                                                           \
+            rk_gemm_store_edge_##SFX(acc + i * la, 0, c + i * ldc, 0, alpha, beta, 1, n);          \
+    }                                                                                             \
+    static void NAME##_t(int64_t kc, int64_t m, int64_t n, const RT *a, int64_t rsa, int64_t csa, \
+                         const RT *b, int64_t ldb, RT *c, int64_t ldc, RT alpha, RT beta)         \
+    {                                                                                             \
+        RT col[W] __attribute__((aligned(64)));                                                   \
+        for (int64_t j = 0; j < n; j += W) {                                                      \
+            const int64_t nj = n - j < W ? n - j : W;                                             \
+            const RT *w = b + j * ldb;                                                            \
+            for (int64_t i0 = 0; i0 < m; i0 += MR) {                                              \
+                const int64_t mi = m - i0 < MR ? m - i0 : MR;                                     \
+                VT s[MR];                                                                         \
+                for (int i = 0; i < MR; ++i) s[i] = ZERO();                                       \
+                for (int64_t p = 0; p < kc; ++p) {                                                \
+                    for (int r = 0; r < W; ++r) col[r] = w[(r < nj ? r : nj - 1) * ldb + p];      \
+                    const VT t = LOADU(col);                                                      \
+                    for (int i = 0; i < mi; ++i)                                                  \
+                        s[i] = FMADD(SET1(a[(i0 + i) * rsa + p * csa]), t, s[i]);                 \
+                }                                                                                 \
+                for (int i = 0; i < mi; ++i) {                                                    \
+                    STOREU(col, s[i]);                                                            \
+                    rk_gemm_store_edge_##SFX(col, 0, c + (i0 + i) * ldc + j, 0, alpha, beta, 1,   \
+                                             nj);                                                 \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    static void NAME(int64_t kc, int64_t m, int64_t n, const RT *a, int64_t rsa, int64_t csa,     \
+                     const RT *b, int64_t ldb, int trans_b, RT *c, int64_t ldc, RT alpha,         \
+                     RT beta, RT *acc)                                                            \
+    {                                                                                             \
+        if (trans_b) NAME##_t(kc, m, n, a, rsa, csa, b, ldb, c, ldc, alpha, beta);                \
+        else NAME##_nn(kc, m, n, a, rsa, csa, b, ldb, c, ldc, alpha, beta, acc);                  \
+    }
+
 #define RT float
 #define VT __m512
 #define W 16
@@ -145,8 +207,11 @@
 #define MUL _mm512_mul_ps
 #define ADD _mm512_add_ps
 #define ZERO _mm512_setzero_ps
+#define MASKT __mmask16
+#define MASKLOAD _mm512_maskz_loadu_ps
 RK_AVX512_UKR(rk_gemm_ukr_f32_avx512_8x48, f32)
 RK_AVX512_UKR1(rk_gemm_ukr1_f32_avx512_1x192, f32)
+RK_AVX512_UKRS(rk_gemm_ukrs_f32_avx512, f32)
 #undef RT
 #undef VT
 #undef W
@@ -157,6 +222,8 @@ RK_AVX512_UKR1(rk_gemm_ukr1_f32_avx512_1x192, f32)
 #undef MUL
 #undef ADD
 #undef ZERO
+#undef MASKT
+#undef MASKLOAD
 
 #define RT double
 #define VT __m512d
@@ -168,13 +235,18 @@ RK_AVX512_UKR1(rk_gemm_ukr1_f32_avx512_1x192, f32)
 #define MUL _mm512_mul_pd
 #define ADD _mm512_add_pd
 #define ZERO _mm512_setzero_pd
+#define MASKT __mmask8
+#define MASKLOAD _mm512_maskz_loadu_pd
 RK_AVX512_UKR(rk_gemm_ukr_f64_avx512_8x24, f64)
 RK_AVX512_UKR1(rk_gemm_ukr1_f64_avx512_1x96, f64)
+RK_AVX512_UKRS(rk_gemm_ukrs_f64_avx512, f64)
 
 /* name, MR, NR, KC, MC (A block 192-256 KiB of a 1 MiB L2), widest task (B block <= 480 KiB) */
 const rk_gemm_kernel_f32 rk_gemm_kernel_f32_avx512 = {"rk_gemm_ukr_f32_avx512_8x48", MR, 48, 256,
                                                       192, 480, rk_gemm_ukr_f32_avx512_8x48,
-                                                      rk_gemm_ukr1_f32_avx512_1x192};
+                                                      rk_gemm_ukr1_f32_avx512_1x192,
+                                                      rk_gemm_ukrs_f32_avx512};
 const rk_gemm_kernel_f64 rk_gemm_kernel_f64_avx512 = {"rk_gemm_ukr_f64_avx512_8x24", MR, 24, 256,
                                                       128, 240, rk_gemm_ukr_f64_avx512_8x24,
-                                                      rk_gemm_ukr1_f64_avx512_1x96};
+                                                      rk_gemm_ukr1_f64_avx512_1x96,
+                                                      rk_gemm_ukrs_f64_avx512};

@@ -1,6 +1,7 @@
 /* Portable reference micro-kernels (no intrinsics): rk_gemm_ukr_f32_scalar_4x8 and
  * rk_gemm_ukr_f64_scalar_4x8, and their one-row forms rk_gemm_ukr1_*_scalar_1x32 (up to 4
- * panels). The specification the SIMD kernels are tested against. */
+ * panels), and the few-row form rk_gemm_ukrs_*_scalar (B read in place, transposed or not).
+ * The specification the SIMD kernels are tested against. */
 #include "gemm_ukr.h"
 
 #define RK_SCALAR_MR 4
@@ -36,9 +37,26 @@
             }                                                                                    \
         rk_gemm_store_edge_##SFX(acc, 0, c, 0, alpha, beta, 1, n);                               \
     }                                                                                            \
+    /* ukrs: a row of C at a time, each element's products summed in k order as in ukr */        \
+    static void rk_gemm_ukrs_##SFX##_scalar(int64_t kc, int64_t m, int64_t n, const REAL *a,     \
+                                            int64_t rsa, int64_t csa, const REAL *b, int64_t ldb, \
+                                            int trans_b, REAL *c, int64_t ldc, REAL alpha,       \
+                                            REAL beta, REAL *acc)                                \
+    {                                                                                            \
+        const int64_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;                          \
+        for (int64_t i = 0; i < m; ++i) {                                                        \
+            for (int64_t j = 0; j < n; ++j) {                                                    \
+                REAL s = 0;                                                                      \
+                for (int64_t p = 0; p < kc; ++p) s += a[i * rsa + p * csa] * b[p * rsb + j * csb]; \
+                acc[j] = s;                                                                      \
+            }                                                                                    \
+            rk_gemm_store_edge_##SFX(acc, 0, c + i * ldc, 0, alpha, beta, 1, n);                 \
+        }                                                                                        \
+    }                                                                                            \
     const rk_gemm_kernel_##SFX rk_gemm_kernel_##SFX##_scalar = {                                 \
         "rk_gemm_ukr_" #SFX "_scalar_4x8", RK_SCALAR_MR, RK_SCALAR_NR, 256, 64, 256,             \
-        rk_gemm_ukr_##SFX##_scalar_4x8, rk_gemm_ukr1_##SFX##_scalar_1x32};
+        rk_gemm_ukr_##SFX##_scalar_4x8, rk_gemm_ukr1_##SFX##_scalar_1x32,                         \
+        rk_gemm_ukrs_##SFX##_scalar};
 
 RK_DEFINE_SCALAR_UKR(f32, float)
 RK_DEFINE_SCALAR_UKR(f64, double)
