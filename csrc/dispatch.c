@@ -12,7 +12,7 @@
 #define RK_DECLARE_ISA_KERNELS(ISA, SFX, REAL)                                                   \
     extern const rk_gemm_kernel_##SFX rk_gemm_kernel_##SFX##_##ISA;                              \
     void rk_panel_gemm_##SFX##_##ISA(int64_t, int64_t, const REAL *, int64_t, const REAL *, int64_t, \
-                                     REAL *, int64_t);                                           \
+                                     int64_t, int64_t, REAL *, int64_t);                         \
     void rk_lstm_fwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, REAL *, REAL *,       \
                                        REAL *);                                                  \
     void rk_lstm_bwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *,         \

@@ -56,9 +56,11 @@ typedef enum rk_act_op {
 #define RK_DECLARE_EPILOGUES(SFX, REAL)                                                          \
     typedef struct rk_epilogues_##SFX {                                                          \
         const rk_gemm_kernel_##SFX *gemm;                                                        \
-        /* acc (rows, W) += a (rows, K) @ p (K, W): the recurrent product on packed panels */     \
+        /* acc (rows, W) += a (rows, K) @ p (K, W): the recurrent product on packed panels, the  \
+         * (k, c) weight at p[k*ldp + c/RK_PANEL*ps + c%RK_PANEL] (panels of RK_PANEL columns,  \
+         * ps apart) */                                                                          \
         void (*panel_gemm)(int64_t rows, int64_t K, const REAL *a, int64_t lda, const REAL *p,   \
-                           int64_t W, REAL *acc, int64_t ldacc);                                 \
+                           int64_t ldp, int64_t ps, int64_t W, REAL *acc, int64_t ldacc);        \
         void (*lstm_fwd)(int64_t H, const REAL *g, const REAL *c_prev, REAL *gact, REAL *c,      \
                          REAL *h);                                                               \
         /* dc: in dL/dc_t from the future, out dL/dc_{t-1}; dg (4H) out */                      \

@@ -1,12 +1,17 @@
 /* Recurrent panel product for the AVX2 + FMA path: register tiles of MR rows x CV vectors, the
- * weights streamed once per row tile, one FMA chain per accumulator, k summed in order. */
+ * weights streamed once per row tile, one FMA chain per accumulator, k summed in order. Vector v of
+ * a tile is at column v*VL, found in panel (v*VL)/RK_PANEL, ps elements after the previous one:
+ * constants once the loops unroll. */
 #include <immintrin.h>
 #include "panel.h"
 
+/* offset of column c (a multiple of the vector length) in panels ps apart */
+#define RK_COL(c, ps) ((c) / RK_PANEL * (ps) + (c) % RK_PANEL)
+
 /* One register tile: acc[MR rows][CV vectors] += a[MR rows][0..K) @ p[0..K)[CV vectors] */
 #define RK_PANEL_TILE(NAME, REAL, VEC, VL, LOAD, STORE, BCAST, FMA, CV, MR)                       \
-    static void NAME(int64_t K, const REAL *a, int64_t lda, const REAL *p, int64_t W, REAL *acc, \
-                     int64_t ldacc)                                                              \
+    static void NAME(int64_t K, const REAL *a, int64_t lda, const REAL *p, int64_t ldp,          \
+                     int64_t ps, REAL *acc, int64_t ldacc)                                       \
     {                                                                                            \
         VEC c[MR][CV];                                                                           \
         _Pragma("GCC unroll 8") for (int r = 0; r < MR; ++r)                                     \
@@ -17,7 +22,7 @@
             _Pragma("GCC unroll 8") for (int r = 0; r < MR; ++r) b[r] = BCAST(a + r * lda + k);  \
             _Pragma("GCC unroll 8") for (int v = 0; v < CV; ++v)                                 \
             {                                                                                    \
-                const VEC w = LOAD(p + k * W + v * VL);                                          \
+                const VEC w = LOAD(p + k * ldp + RK_COL(v * VL, ps));                            \
                 _Pragma("GCC unroll 8") for (int r = 0; r < MR; ++r) c[r][v] = FMA(b[r], w, c[r][v]); \
             }                                                                                    \
         }                                                                                        \
@@ -40,16 +45,16 @@ F32_TILE(4, 1)
 F32_TILE(6, 2)
 F32_TILE(6, 1)
 F32_TILE(2, 4)
+F32_TILE(2, 1)
 F64_TILE(8, 1)
 F64_TILE(4, 3)
-F64_TILE(6, 2)
-F64_TILE(6, 1)
+F64_TILE(4, 1)
 
 /* One row, CV vectors, K split four ways so that a narrow panel still has 4*CV independent FMA
  * chains: acc += ((s0 + s1) + (s2 + s3)), s_i summing k = i mod 4 in order. */
 #define RK_PANEL_ROW_SPLITK(NAME, REAL, VEC, VL, LOAD, STORE, BCAST, FMA, ADD, ZERO, CV)        \
-    static void NAME(int64_t K, const REAL *a, int64_t lda, const REAL *p, int64_t W, REAL *acc, \
-                     int64_t ldacc)                                                              \
+    static void NAME(int64_t K, const REAL *a, int64_t lda, const REAL *p, int64_t ldp,          \
+                     int64_t ps, REAL *acc, int64_t ldacc)                                       \
     {                                                                                            \
         (void)lda;                                                                               \
         (void)ldacc;                                                                             \
@@ -62,12 +67,12 @@ F64_TILE(6, 1)
             {                                                                                    \
                 const VEC b = BCAST(a + k + i);                                                  \
                 _Pragma("GCC unroll 4") for (int v = 0; v < CV; ++v)                             \
-                    s[i][v] = FMA(b, LOAD(p + (k + i) * W + v * VL), s[i][v]);                   \
+                    s[i][v] = FMA(b, LOAD(p + (k + i) * ldp + RK_COL(v * VL, ps)), s[i][v]);     \
             }                                                                                    \
         for (int i = 0; k < K; ++k, ++i) {                                                       \
             const VEC b = BCAST(a + k);                                                          \
             _Pragma("GCC unroll 4") for (int v = 0; v < CV; ++v)                                 \
-                s[i][v] = FMA(b, LOAD(p + k * W + v * VL), s[i][v]);                             \
+                s[i][v] = FMA(b, LOAD(p + k * ldp + RK_COL(v * VL, ps)), s[i][v]);               \
         }                                                                                        \
         _Pragma("GCC unroll 4") for (int v = 0; v < CV; ++v)                                     \
             STORE(acc + v * VL, ADD(LOAD(acc + v * VL), ADD(ADD(s[0][v], s[1][v]),              \
@@ -78,42 +83,86 @@ RK_PANEL_ROW_SPLITK(row_f32_2_k4, float, __m256, 8, _mm256_loadu_ps, _mm256_stor
 RK_PANEL_ROW_SPLITK(row_f64_4_k4, double, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd,
                     _mm256_broadcast_sd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_setzero_pd, 4)
 
-typedef void (*tile_f32)(int64_t, const float *, int64_t, const float *, int64_t, float *, int64_t);
-typedef void (*tile_f64)(int64_t, const double *, int64_t, const double *, int64_t, double *, int64_t);
+typedef void (*tile_f32)(int64_t, const float *, int64_t, const float *, int64_t, int64_t,
+                         float *, int64_t);
+typedef void (*tile_f64)(int64_t, const double *, int64_t, const double *, int64_t, int64_t,
+                         double *, int64_t);
 
-/* Rows in tiles of mr (then single rows), columns in chunks of cw elements. */
-#define RK_PANEL_DRIVE(REAL, TILE_T, big, mr, one, cw)                                           \
-    for (int64_t w0 = 0; w0 < W; w0 += (cw)) {                                                  \
-        int64_t r = 0;                                                                           \
-        for (; r + (mr) <= rows; r += (mr))                                                      \
-            (big)(K, a + r * lda, lda, p + w0, W, acc + r * ldacc + w0, ldacc);                  \
-        for (; r < rows; ++r) (one)(K, a + r * lda, lda, p + w0, W, acc + r * ldacc + w0, ldacc); \
+/* Rows [0, rows - rows % mr) in tiles of mr rows x cw columns; returns how many rows that is */
+#define RK_PANEL_TILES(REAL, TILE_T)                                                             \
+    static int64_t tiles_##REAL(TILE_T tile, int64_t mr, int64_t cw, int64_t rows, int64_t K,    \
+                                const REAL *a, int64_t lda, const REAL *p, int64_t ldp,          \
+                                int64_t ps, int64_t W, REAL *acc, int64_t ldacc)                 \
+    {                                                                                            \
+        const int64_t done = rows - rows % mr;                                                   \
+        for (int64_t w0 = 0; w0 < W; w0 += cw)                                                   \
+            for (int64_t r = 0; r < done; r += mr)                                               \
+                tile(K, a + r * lda, lda, p + RK_COL(w0, ps), ldp, ps, acc + r * ldacc + w0,     \
+                     ldacc);                                                                     \
+        return done;                                                                             \
     }
+RK_PANEL_TILES(float, tile_f32)
+RK_PANEL_TILES(double, tile_f64)
 
-/* Few rows: one row at a time over wide chunks (or split K on a single panel); more rows: tiles
- * of several rows, so each weight loaded from cache serves all of them. */
+/* Single rows [r0, rows): the widest tile over most of W (its vectors are the independent FMA
+ * chains that hide the latency), then one narrower tile for the rest */
+#define RK_PANEL_ROWS(REAL, TILE_T, wide, cw, tail)                                              \
+    static void rows_##REAL(int64_t r0, int64_t rows, int64_t K, const REAL *a, int64_t lda,     \
+                            const REAL *p, int64_t ldp, int64_t ps, int64_t W, REAL *acc,        \
+                            int64_t ldacc)                                                       \
+    {                                                                                            \
+        const int64_t wm = W - W % (cw);                                                         \
+        for (int64_t w0 = 0; w0 < wm; w0 += (cw))                                                \
+            for (int64_t r = r0; r < rows; ++r)                                                  \
+                wide(K, a + r * lda, lda, p + RK_COL(w0, ps), ldp, ps, acc + r * ldacc + w0,     \
+                     ldacc);                                                                     \
+        if (wm < W) {                                                                            \
+            const TILE_T last = tail;                                                            \
+            for (int64_t r = r0; r < rows; ++r)                                                  \
+                last(K, a + r * lda, lda, p + RK_COL(wm, ps), ldp, ps, acc + r * ldacc + wm,     \
+                     ldacc);                                                                     \
+        }                                                                                        \
+    }
+RK_PANEL_ROWS(float, tile_f32, tile_f32_8x1, 64,
+              W % 64 == 48 ? tile_f32_6x1 : W % 64 == 32 ? tile_f32_4x1 : tile_f32_2x1)
+RK_PANEL_ROWS(double, tile_f64, tile_f64_8x1, 32, tile_f64_4x1)
+
+/* A lone contiguous panel (ldp = ps = RK_PANEL: the vanilla RNN's forward) has too few vectors for
+ * a single row, which splits K instead. Any other product sums each element in order whatever the
+ * tile, so a thread's run of backward panels gives the same bits however the runs are cut. Rows in
+ * tiles of several, so each weight loaded from cache serves all of them (panels ps apart: one per
+ * tile, read as one sequential stream); the rest one at a time, each over several panels. */
 void rk_panel_gemm_f32_avx2(int64_t rows, int64_t K, const float *a, int64_t lda, const float *p,
-                            int64_t W, float *acc, int64_t ldacc)
+                            int64_t ldp, int64_t ps, int64_t W, float *acc, int64_t ldacc)
 {
-    if (W % 64 == 0 && rows < 3) {
-        RK_PANEL_DRIVE(float, tile_f32, tile_f32_8x1, 1, tile_f32_8x1, 64)
-    } else if (W % 32 == 0) {
-        RK_PANEL_DRIVE(float, tile_f32, tile_f32_4x3, 3, tile_f32_4x1, 32)
-    } else if (W % 48 == 0) {
-        RK_PANEL_DRIVE(float, tile_f32, tile_f32_6x2, 2, tile_f32_6x1, 48)
-    } else {
-        RK_PANEL_DRIVE(float, tile_f32, tile_f32_2x4, 4, row_f32_2_k4, 16)
+    int64_t r = 0;
+    if (ldp == RK_PANEL && ps == RK_PANEL) {
+        r = tiles_float(tile_f32_2x4, 4, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+        for (; r < rows; ++r) row_f32_2_k4(K, a + r * lda, lda, p, ldp, ps, acc + r * ldacc, ldacc);
+        return;
     }
+    if (rows >= 3) {
+        const int contiguous = ps == RK_PANEL; /* the forward: a tile may span panels */
+        if (contiguous && W % 32 == 0)
+            r = tiles_float(tile_f32_4x3, 3, 32, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+        else if (contiguous && W % 48 == 0)
+            r = tiles_float(tile_f32_6x2, 2, 48, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+        else
+            r = tiles_float(tile_f32_2x4, 4, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+    }
+    rows_float(r, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
 }
 
 void rk_panel_gemm_f64_avx2(int64_t rows, int64_t K, const double *a, int64_t lda, const double *p,
-                            int64_t W, double *acc, int64_t ldacc)
+                            int64_t ldp, int64_t ps, int64_t W, double *acc, int64_t ldacc)
 {
-    if (W % 32 == 0 && rows < 3) {
-        RK_PANEL_DRIVE(double, tile_f64, tile_f64_8x1, 1, tile_f64_8x1, 32)
-    } else if (W % 24 == 0 && rows < 3) {
-        RK_PANEL_DRIVE(double, tile_f64, tile_f64_6x2, 2, tile_f64_6x1, 24)
-    } else {
-        RK_PANEL_DRIVE(double, tile_f64, tile_f64_4x3, 3, row_f64_4_k4, 16)
+    int64_t r = 0;
+    if (ldp == RK_PANEL && ps == RK_PANEL) {
+        r = tiles_double(tile_f64_4x3, 3, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+        for (; r < rows; ++r) row_f64_4_k4(K, a + r * lda, lda, p, ldp, ps, acc + r * ldacc, ldacc);
+        return;
     }
+    if (rows >= 3)
+        r = tiles_double(tile_f64_4x3, 3, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+    rows_double(r, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
 }
