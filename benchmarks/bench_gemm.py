@@ -27,15 +27,14 @@ import subprocess
 import sys
 
 _CHILD = "RNNKERN_BENCH_GEMM_CHILD"  # set in the child; its value lists what was unset ("-": nothing)
-_BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def _reexec():
     """Runs this script again in a clean child process; returns its exit status."""
-    env = dict(os.environ)
-    removed = [f"{k}={env.pop(k)}" for k in _BLAS_ENV if k in env]
-    env["OMP_WAIT_POLICY"] = "PASSIVE"
-    env[_CHILD] = ";".join(removed) or "-"
+    from rnnkern.bench import clean_env  # the same clean environment as the cell suite's
+
+    env = clean_env(os.environ)
+    env[_CHILD] = env["RNNKERN_BENCH_CHILD"]
     return subprocess.run([sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env=env).returncode
 
 

@@ -60,10 +60,13 @@ def needs_clean_process(env):
 
 
 def clean_env(env):
-    """`env` for the benchmark's process: OpenBLAS overrides unset, OMP_WAIT_POLICY=PASSIVE."""
+    """`env` for the benchmark's process: OpenBLAS overrides unset, OMP_WAIT_POLICY=PASSIVE, and
+    OpenBLAS's threads sleeping right after each call (they spin for ~0.1 s by default, which
+    steals the cores from the contender timed next)."""
     env = dict(env)
     removed = [f"{k}={env.pop(k)}" for k in _BLAS_ENV if k in env]
     env["OMP_WAIT_POLICY"] = "PASSIVE"
+    env["OPENBLAS_THREAD_TIMEOUT"] = "4"
     env[_CHILD] = ";".join(removed) or "-"
     return env
 
