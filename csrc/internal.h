@@ -33,7 +33,7 @@
         int mr, nr;       /* register tile */                                                    \
         int kc;           /* K block: one B micro-panel kc x NR stays in L1 */                   \
         int mc;           /* M block (multiple of mr): one packed A block mc x kc stays in L2 */ \
-        int nt_max;       /* widest column task (multiple of nr): its B block stays in L2 */    \
+        int nt_max;       /* widest column task (multiple of nr): its B block stays in L3 */    \
         rk_gemm_ukr_##SFX ukr;                                                                   \
         rk_gemm_ukr1_##SFX ukr1;                                                                 \
         rk_gemm_ukrs_##SFX ukrs;                                                                 \

@@ -40,6 +40,8 @@ static inline int64_t rk_chunk_steps(int64_t T, int64_t B)
         const int64_t *lengths;                                                                  \
         const REAL *x;      /* (T,B,I) */                                                        \
         REAL *wih_p;        /* (GHp, I) W_ih in panel order */                                   \
+        char *wih_packed;   /* forward: each thread's columns of W_ih^T packed for the GEMM */   \
+        int64_t wih_packed_bytes;                                                                \
         REAL *bias_p;       /* (GHp) bias of the projection, NULL: none */                       \
         REAL *whh_p;        /* P x (H, W) forward recurrent panels */                            \
         REAL *bhh_p;        /* (GHp) separate recurrent bias (GRU), NULL: none */                \

@@ -32,6 +32,10 @@ RK_DECLARE_GEMM_THREADS(f64, double)
     int64_t rk_gemm_pack_b_size_##SFX(int64_t k, int64_t n);                                    \
     int rk_gemm_pack_b_##SFX(int trans_b, int64_t k, int64_t n, const REAL *b, int64_t ldb,     \
                              void *packed, int64_t packed_bytes);                               \
+    /* the same on at most nthreads threads (1: no OpenMP region) */                            \
+    int rk_gemm_pack_b_threads_##SFX(int nthreads, int trans_b, int64_t k, int64_t n,           \
+                                     const REAL *b, int64_t ldb, void *packed,                  \
+                                     int64_t packed_bytes);                                     \
     int rk_gemm_packed_b_##SFX(int trans_a, int64_t m, int64_t n, int64_t k, REAL alpha,        \
                                const REAL *a, int64_t lda, const void *packed, REAL beta,       \
                                REAL *c, int64_t ldc);                                           \

@@ -412,13 +412,13 @@ RK_AVX2_UKR(rk_gemm_ukr_f64_avx2_6x8, f64, double)
 RK_AVX2_UKR1(rk_gemm_ukr1_f64_avx2_1x32, f64)
 RK_AVX2_UKRS(rk_gemm_ukrs_f64_avx2, f64)
 
-/* name, MR, NR, KC (B micro-panel 16 KiB in L1), MC (A block 120-144 KiB), widest task (B block
- * 256 KiB): A and B blocks together fit a 512 KiB L2 */
+/* name, MR, NR, KC (B micro-panel 16 KiB in L1), MC (A block 120-144 KiB in a 512 KiB L2),
+ * widest task (B block 1 MiB in L3) */
 const rk_gemm_kernel_f32 rk_gemm_kernel_f32_avx2 = {"rk_gemm_ukr_f32_avx2_6x16", MR, 16, 256, 120,
-                                                    256, rk_gemm_ukr_f32_avx2_6x16,
+                                                    1024, rk_gemm_ukr_f32_avx2_6x16,
                                                     rk_gemm_ukr1_f32_avx2_1x64,
                                                     rk_gemm_ukrs_f32_avx2};
 const rk_gemm_kernel_f64 rk_gemm_kernel_f64_avx2 = {"rk_gemm_ukr_f64_avx2_6x8", MR, 8, 256, 72,
-                                                    128, rk_gemm_ukr_f64_avx2_6x8,
+                                                    512, rk_gemm_ukr_f64_avx2_6x8,
                                                     rk_gemm_ukr1_f64_avx2_1x32,
                                                     rk_gemm_ukrs_f64_avx2};

@@ -241,12 +241,13 @@ RK_AVX512_UKR(rk_gemm_ukr_f64_avx512_8x24, f64)
 RK_AVX512_UKR1(rk_gemm_ukr1_f64_avx512_1x96, f64)
 RK_AVX512_UKRS(rk_gemm_ukrs_f64_avx512, f64)
 
-/* name, MR, NR, KC, MC (A block 192-256 KiB of a 1 MiB L2), widest task (B block <= 480 KiB) */
+/* name, MR, NR, KC, MC (A block 192-256 KiB of a 1 MiB L2), widest task (B block <= 1.9 MiB in
+ * L3) */
 const rk_gemm_kernel_f32 rk_gemm_kernel_f32_avx512 = {"rk_gemm_ukr_f32_avx512_8x48", MR, 48, 256,
-                                                      192, 480, rk_gemm_ukr_f32_avx512_8x48,
+                                                      192, 1920, rk_gemm_ukr_f32_avx512_8x48,
                                                       rk_gemm_ukr1_f32_avx512_1x192,
                                                       rk_gemm_ukrs_f32_avx512};
 const rk_gemm_kernel_f64 rk_gemm_kernel_f64_avx512 = {"rk_gemm_ukr_f64_avx512_8x24", MR, 24, 256,
-                                                      128, 240, rk_gemm_ukr_f64_avx512_8x24,
+                                                      128, 960, rk_gemm_ukr_f64_avx512_8x24,
                                                       rk_gemm_ukr1_f64_avx512_1x96,
                                                       rk_gemm_ukrs_f64_avx512};

@@ -54,7 +54,7 @@
         }                                                                                        \
     }                                                                                            \
     const rk_gemm_kernel_##SFX rk_gemm_kernel_##SFX##_scalar = {                                 \
-        "rk_gemm_ukr_" #SFX "_scalar_4x8", RK_SCALAR_MR, RK_SCALAR_NR, 256, 64, 256,             \
+        "rk_gemm_ukr_" #SFX "_scalar_4x8", RK_SCALAR_MR, RK_SCALAR_NR, 256, 64, 1024,            \
         rk_gemm_ukr_##SFX##_scalar_4x8, rk_gemm_ukr1_##SFX##_scalar_1x32,                         \
         rk_gemm_ukrs_##SFX##_scalar};
 
