@@ -60,6 +60,7 @@ static inline int64_t rk_chunk_steps(int64_t T, int64_t B)
         REAL *dh, *dh_next, *dc; /* (B, Hp) */                                                   \
         double *norm_parts; /* (T,B,P) squared norms of dL/dh_t per panel, or NULL */            \
         rk_bwd_epilogue_##SFX bwd;                                                               \
+        rk_step_barrier bar; /* the threads' one meeting per step */                              \
         int status;                                                                              \
     };                                                                                           \
     static inline REAL *rk_slot_##SFX(const rk_recur_##SFX *r, REAL *base, int64_t t)            \
