@@ -111,6 +111,10 @@ typedef struct rk_step_barrier {
 } rk_step_barrier;
 void rk_step_barrier_wait(rk_step_barrier *b);
 
+/* 64-byte aligned scratch of `bytes` (NULL when out of memory or negative); buffers of 2 MiB and
+ * more are 2 MiB aligned and asked to use huge pages. Release with free(). */
+void *rk_alloc(int64_t bytes);
+
 /* Overflow-checked size product for internal allocations; returns -1 on overflow. */
 int64_t rk_mul_size(int64_t a, int64_t b);
 

@@ -23,14 +23,6 @@ typedef struct {
 
 _Static_assert(sizeof(rk_pack_header) == 64, "packed panels must stay 64-byte aligned");
 
-/* 64-byte aligned scratch for packed panels (free() releases it). */
-static void *rk_gemm_alloc(int64_t bytes)
-{
-    const int64_t rounded = (bytes + 63) / 64 * 64;
-    if (rounded <= 0 || (uint64_t)rounded > SIZE_MAX) return NULL;
-    return aligned_alloc(64, (size_t)rounded);
-}
-
 int64_t rk_gemm_packed_b_panel(const void *packed)
 {
     const rk_pack_header *h = packed;
