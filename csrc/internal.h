@@ -111,9 +111,15 @@ typedef struct rk_step_barrier {
 } rk_step_barrier;
 void rk_step_barrier_wait(rk_step_barrier *b);
 
-/* 64-byte aligned scratch of `bytes` (NULL when out of memory or negative); buffers of 2 MiB and
- * more are 2 MiB aligned and asked to use huge pages. Release with free(). */
-void *rk_alloc(int64_t bytes);
+/* Kernel scratch (alloc.c): at least `bytes` (p NULL when out of memory or negative), 64-byte
+ * aligned, 2 MiB aligned on huge pages from 2 MiB up; contents undefined. Hand it back with
+ * rk_scratch_put, which keeps a few buffers for later calls (rk_scratch_release frees them). */
+typedef struct rk_scratch {
+    void *p;
+    int64_t cap; /* bytes usable */
+} rk_scratch;
+rk_scratch rk_scratch_get(int64_t bytes);
+void rk_scratch_put(rk_scratch s);
 
 /* Overflow-checked size product for internal allocations; returns -1 on overflow. */
 int64_t rk_mul_size(int64_t a, int64_t b);

@@ -1,8 +1,9 @@
 """rnnkern: fused CPU kernels for LSTM, GRU and vanilla RNN (forward and BPTT) with a NumPy API.
 
 Functional API: lstm_forward / lstm_backward, gru_forward / gru_backward, rnn_forward / rnn_backward,
-gemm. Oracle: rnnkern.reference. Threads: set_num_threads / get_num_threads. SIMD path: isa_info,
-set_isa, or the environment variable RNNKERN_ISA=scalar|avx2|avx512 read at import.
+gemm. Oracle: rnnkern.reference. Threads: set_num_threads / get_num_threads. Scratch kept between
+calls: release_memory. SIMD path: isa_info, set_isa, or the environment variable
+RNNKERN_ISA=scalar|avx2|avx512 read at import.
 """
 import os as _os
 
@@ -67,6 +68,12 @@ def get_num_threads():
     return _ext.get_num_threads()
 
 
+def release_memory():
+    """Free the scratch buffers that kernels keep between calls (up to 4, 512 MiB in all), which
+    spare repeated calls of the same shapes their page faults; the next call allocates afresh."""
+    _ext.release_scratch()
+
+
 def _apply_isa_env():
     status = _ext.isa_init_from_env()
     if status == 0:
@@ -90,4 +97,4 @@ def __getattr__(name):
 
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward",
            "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info",
-           "available_isas", "set_isa", "set_num_threads", "get_num_threads", "ISAS"]
+           "available_isas", "set_isa", "set_num_threads", "get_num_threads", "release_memory", "ISAS"]

@@ -83,6 +83,11 @@ def get_num_threads():
     return rk_get_num_threads()
 
 
+def release_scratch():
+    with nogil:
+        rk_scratch_release()
+
+
 # ---- GEMM ---------------------------------------------------------------------------------------
 
 def gemm(bint trans_a, bint trans_b, a, b, c, double alpha, double beta):

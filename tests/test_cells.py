@@ -139,6 +139,24 @@ def test_backward_is_repeatable(dtype, isa):
 
 
 @pytest.mark.parametrize("cell", CELLS)
+def test_kept_scratch_never_reaches_results(cell, dtype, isa):
+    """Kernels reuse scratch buffers between calls (rnnkern.release_memory): fill them with NaN
+    from a larger call, then a smaller call must still match the reference and a fresh start."""
+    rnnkern.release_memory()
+    p, g = make_problem(cell, 6, 5, 9, 40, dtype, seed=11)
+    p["x"][:], p["w_hh"][:] = np.nan, np.nan
+    run(rnnkern, cell, p, g)
+    p, g = make_problem(cell, 5, 3, 7, 29, dtype, seed=12)
+    lengths = np.array([5, 2, 0])
+    check_against_reference(cell, p, g, dtype, lengths=lengths)
+    reused = run(rnnkern, cell, p, g, lengths)
+    rnnkern.release_memory()
+    fresh = run(rnnkern, cell, p, g, lengths)
+    for a, b in zip(reused[0] + tuple(reused[1]), fresh[0] + tuple(fresh[1])):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell", CELLS)
 def test_dh_norms_match_reference(cell, dtype, isa):
     """||dL/dh_t|| per step, the view of vanishing and exploding gradients."""
     T, B, I, H = 9, 3, 4, 7

@@ -16,9 +16,8 @@ import pytest
 import rnnkern
 
 # Above every threshold that keeps a kernel on one thread, so every phase of forward and backward
-# runs threaded: csrc/gemm/gemm.c m*n*k >= 5e5 (per step B*G*H >= 64*128*128; the projection and
-# weight-gradient GEMMs T*B*G*I >= 4*64*128*32); csrc/cell/seq.h rk_seq_row_threads B*H >= 4096;
-# csrc/cell/seq.inc bias column sums T*B*G*H >= 65536 (T = 8 for the one-gate RNN).
+# runs threaded: the recurrence's step product 2*B*G*Hp*H >= 2^17 (csrc/cell/recur.inc) and the
+# whole-sequence GEMMs m*n*k >= 2^17 (csrc/gemm/gemm_driver.inc).
 B, I, H = 64, 32, 128
 STEPS = {"lstm": 4, "gru": 4, "rnn": 8}
 CELLS = ["lstm", "gru", "rnn-tanh", "rnn-relu"]

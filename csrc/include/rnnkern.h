@@ -46,6 +46,11 @@ RK_API int rk_isa_init_from_env(void);
 RK_API void rk_set_num_threads(int n);           /* n >= 1; for kernels called from any thread */
 RK_API int rk_get_num_threads(void);             /* min(set value, caller's OpenMP limit); 1 in a forked child */
 
+/* ---- Memory --------------------------------------------------------------------------------- */
+/* Kernels keep up to 4 scratch buffers (512 MiB at most in all) between calls, so that repeated
+ * calls of the same shapes skip page faults and zeroing; this frees them. */
+RK_API void rk_scratch_release(void);
+
 /* ---- Peak ----------------------------------------------------------------------------------- */
 /* Measured FMA throughput of one ISA path in GFLOP/s for float32 (dtype_bytes 4) or float64 (8),
  * summed over nthreads threads each running register-resident FMA chains for about `seconds`;
