@@ -44,7 +44,6 @@ F32_TILE(4, 3)
 F32_TILE(4, 1)
 F32_TILE(6, 2)
 F32_TILE(6, 1)
-F32_TILE(2, 5)
 F32_TILE(2, 4)
 F32_TILE(2, 1)
 F64_TILE(8, 1)
@@ -146,8 +145,6 @@ void rk_panel_gemm_f32_avx2(int64_t rows, int64_t K, const float *a, int64_t lda
         const int contiguous = ps == RK_PANEL; /* the forward: a tile may span panels */
         if (contiguous && W % 32 == 0)
             r = tiles_float(tile_f32_4x3, 3, 32, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
-        else if (contiguous && W % 48 == 0 && rows >= 5) /* GRU: 3-4% faster than 6x2 here */
-            r = tiles_float(tile_f32_2x5, 5, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
         else if (contiguous && W % 48 == 0)
             r = tiles_float(tile_f32_6x2, 2, 48, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
         else
