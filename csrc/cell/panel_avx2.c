@@ -50,39 +50,6 @@ F64_TILE(8, 1)
 F64_TILE(4, 3)
 F64_TILE(4, 1)
 
-/* One row, CV vectors, K split four ways so that a narrow panel still has 4*CV independent FMA
- * chains: acc += ((s0 + s1) + (s2 + s3)), s_i summing k = i mod 4 in order. */
-#define RK_PANEL_ROW_SPLITK(NAME, REAL, VEC, VL, LOAD, STORE, BCAST, FMA, ADD, ZERO, CV)        \
-    static void NAME(int64_t K, const REAL *a, int64_t lda, const REAL *p, int64_t ldp,          \
-                     int64_t ps, REAL *acc, int64_t ldacc)                                       \
-    {                                                                                            \
-        (void)lda;                                                                               \
-        (void)ldacc;                                                                             \
-        VEC s[4][CV];                                                                            \
-        _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i)                                      \
-            _Pragma("GCC unroll 4") for (int v = 0; v < CV; ++v) s[i][v] = ZERO();               \
-        int64_t k = 0;                                                                           \
-        for (; k + 4 <= K; k += 4)                                                               \
-            _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i)                                  \
-            {                                                                                    \
-                const VEC b = BCAST(a + k + i);                                                  \
-                _Pragma("GCC unroll 4") for (int v = 0; v < CV; ++v)                             \
-                    s[i][v] = FMA(b, LOAD(p + (k + i) * ldp + RK_COL(v * VL, ps)), s[i][v]);     \
-            }                                                                                    \
-        for (int i = 0; k < K; ++k, ++i) {                                                       \
-            const VEC b = BCAST(a + k);                                                          \
-            _Pragma("GCC unroll 4") for (int v = 0; v < CV; ++v)                                 \
-                s[i][v] = FMA(b, LOAD(p + k * ldp + RK_COL(v * VL, ps)), s[i][v]);               \
-        }                                                                                        \
-        _Pragma("GCC unroll 4") for (int v = 0; v < CV; ++v)                                     \
-            STORE(acc + v * VL, ADD(LOAD(acc + v * VL), ADD(ADD(s[0][v], s[1][v]),              \
-                                                             ADD(s[2][v], s[3][v]))));           \
-    }
-RK_PANEL_ROW_SPLITK(row_f32_2_k4, float, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps,
-                    _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_add_ps, _mm256_setzero_ps, 2)
-RK_PANEL_ROW_SPLITK(row_f64_4_k4, double, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd,
-                    _mm256_broadcast_sd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_setzero_pd, 4)
-
 typedef void (*tile_f32)(int64_t, const float *, int64_t, const float *, int64_t, int64_t,
                          float *, int64_t);
 typedef void (*tile_f64)(int64_t, const double *, int64_t, const double *, int64_t, int64_t,
@@ -127,20 +94,15 @@ RK_PANEL_ROWS(float, tile_f32, tile_f32_8x1, 64,
               W % 64 == 48 ? tile_f32_6x1 : W % 64 == 32 ? tile_f32_4x1 : tile_f32_2x1)
 RK_PANEL_ROWS(double, tile_f64, tile_f64_8x1, 32, tile_f64_4x1)
 
-/* A lone contiguous panel (ldp = ps = RK_PANEL: the vanilla RNN's forward) has too few vectors for
- * a single row, which splits K instead. Any other product sums each element in order whatever the
- * tile, so a thread's run of backward panels gives the same bits however the runs are cut. Rows in
- * tiles of several, so each weight loaded from cache serves all of them (panels ps apart: one per
- * tile, read as one sequential stream); the rest one at a time, each over several panels. */
+/* Every element sums its K products in order whatever the tile, so a thread's run of panels gives
+ * the same bits however the runs are cut (the vanilla RNN's forward and every backward take all
+ * owned panels in one call). Rows in tiles of several, so each weight loaded from cache serves all
+ * of them (panels ps apart: one per tile, read as one sequential stream); the rest one at a time,
+ * each over several panels. */
 void rk_panel_gemm_f32_avx2(int64_t rows, int64_t K, const float *a, int64_t lda, const float *p,
                             int64_t ldp, int64_t ps, int64_t W, float *acc, int64_t ldacc)
 {
     int64_t r = 0;
-    if (ldp == RK_PANEL && ps == RK_PANEL) {
-        r = tiles_float(tile_f32_2x4, 4, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
-        for (; r < rows; ++r) row_f32_2_k4(K, a + r * lda, lda, p, ldp, ps, acc + r * ldacc, ldacc);
-        return;
-    }
     if (rows >= 3) {
         const int contiguous = ps == RK_PANEL; /* the forward: a tile may span panels */
         if (contiguous && W % 32 == 0)
@@ -157,11 +119,6 @@ void rk_panel_gemm_f64_avx2(int64_t rows, int64_t K, const double *a, int64_t ld
                             int64_t ldp, int64_t ps, int64_t W, double *acc, int64_t ldacc)
 {
     int64_t r = 0;
-    if (ldp == RK_PANEL && ps == RK_PANEL) {
-        r = tiles_double(tile_f64_4x3, 3, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
-        for (; r < rows; ++r) row_f64_4_k4(K, a + r * lda, lda, p, ldp, ps, acc + r * ldacc, ldacc);
-        return;
-    }
     if (rows >= 3)
         r = tiles_double(tile_f64_4x3, 3, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
     rows_double(r, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
