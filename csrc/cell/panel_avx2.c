@@ -42,7 +42,6 @@
 F32_TILE(8, 1)
 F32_TILE(4, 3)
 F32_TILE(4, 1)
-F32_TILE(6, 2)
 F32_TILE(6, 1)
 F32_TILE(2, 4)
 F32_TILE(2, 1)
@@ -107,9 +106,16 @@ void rk_panel_gemm_f32_avx2(int64_t rows, int64_t K, const float *a, int64_t lda
         const int contiguous = ps == RK_PANEL; /* the forward: a tile may span panels */
         if (contiguous && W % 32 == 0)
             r = tiles_float(tile_f32_4x3, 3, 32, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
-        else if (contiguous && W % 48 == 0)
-            r = tiles_float(tile_f32_6x2, 2, 48, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
-        else
+        else if (contiguous && W == 48) { /* GRU: 3-row tiles on 32 columns, 4-row on 16 */
+            const int64_t r1 = tiles_float(tile_f32_4x3, 3, 32, rows, K, a, lda, p, ldp, ps, 32,
+                                           acc, ldacc);
+            rows_float(r1, rows, K, a, lda, p, ldp, ps, 32, acc, ldacc);
+            const float *p2 = p + RK_COL(32, ps);
+            const int64_t r2 = tiles_float(tile_f32_2x4, 4, 16, rows, K, a, lda, p2, ldp, ps, 16,
+                                           acc + 32, ldacc);
+            rows_float(r2, rows, K, a, lda, p2, ldp, ps, 16, acc + 32, ldacc);
+            return;
+        } else
             r = tiles_float(tile_f32_2x4, 4, 16, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
     }
     rows_float(r, rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
