@@ -100,15 +100,18 @@ int rk_act_apply(int isa, int op, int f64, int64_t n, const void *x, void *y);
 typedef void (*rk_range_fn)(void *ctx, int64_t i);
 void rk_parallel_for(int64_t n, int nthreads, rk_range_fn fn, void *ctx);
 
-/* A barrier for the threads of one parallel region that meet once per step: waiters spin (then
- * yield) instead of sleeping, so a meeting costs about a microsecond whatever OMP_WAIT_POLICY
- * says (PASSIVE makes every omp barrier a futex sleep and wake, ~15 us). Set n (the team size)
- * before the first wait; the arrivals before a wait happen before every return from it. */
+/* A barrier for the threads of one parallel region that meet once per step: waiters spin for a
+ * while before they sleep, so a meeting costs about a microsecond whatever OMP_WAIT_POLICY says
+ * (PASSIVE makes every omp barrier a futex sleep and wake, ~15 us here); with more threads than
+ * processors they sleep almost at once. rk_step_barrier_init before the first wait; the arrivals
+ * before a wait happen before every return from it. */
 typedef struct rk_step_barrier {
     _Alignas(64) volatile int arrived;
     _Alignas(64) volatile int generation;
-    int n;
+    volatile int sleepers;
+    int n, spins;
 } rk_step_barrier;
+void rk_step_barrier_init(rk_step_barrier *b, int n);
 void rk_step_barrier_wait(rk_step_barrier *b);
 
 /* Packing (pack.c), for n <= z <= w, p < kc:
