@@ -41,10 +41,11 @@ static int64_t pool_bytes;
 rk_scratch rk_scratch_get(int64_t bytes)
 {
     rk_scratch s = {NULL, 0};
+    if (bytes < 0 || bytes > INT64_MAX - RK_HUGE) return s;
     pthread_mutex_lock(&pool_lock);
     int best = -1; /* the smallest kept buffer that fits, if not over twice the need */
     for (int i = 0; i < RK_POOL_SLOTS; ++i)
-        if (pool[i].p && pool[i].cap >= bytes && pool[i].cap <= 2 * bytes + RK_HUGE &&
+        if (pool[i].p && pool[i].cap >= bytes && pool[i].cap - bytes <= bytes + RK_HUGE &&
             (best < 0 || pool[i].cap < pool[best].cap))
             best = i;
     if (best >= 0) {
