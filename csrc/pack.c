@@ -14,14 +14,31 @@
 #else
 #define RK_NO_LIBCALLS
 #endif
-static inline void rk_zero_tail_f32(float *d, int64_t n, int64_t z)
-{
-    for (int64_t i = n; i < z; ++i) d[i] = 0;
-}
-static inline void rk_zero_tail_f64(double *d, int64_t n, int64_t z)
-{
-    for (int64_t i = n; i < z; ++i) d[i] = 0;
-}
+
+/* What the vector loops leave, one element at a time, the same for both dtypes: rows [i, n) of an
+ * interleave, elements [i, n) of a copied row, then the zero lanes [n, z) */
+#define RK_PACK_RESTS(SFX, REAL)                                                                 \
+    static inline void rk_zero_tail_##SFX(REAL *d, int64_t n, int64_t z)                         \
+    {                                                                                            \
+        for (int64_t i = n; i < z; ++i) d[i] = 0;                                                \
+    }                                                                                            \
+    RK_NO_LIBCALLS static void rk_interleave_rest_##SFX(const REAL *src, int64_t ld, int64_t kc,  \
+                                                        int64_t i, int64_t n, int64_t w,         \
+                                                        int64_t z, REAL *restrict dst)           \
+    {                                                                                            \
+        for (; i < n; ++i)                                                                       \
+            for (int64_t p = 0; p < kc; ++p) dst[p * w + i] = src[i * ld + p];                  \
+        if (n < z)                                                                               \
+            for (int64_t p = 0; p < kc; ++p) rk_zero_tail_##SFX(dst + p * w, n, z);              \
+    }                                                                                            \
+    RK_NO_LIBCALLS static inline void rk_copy_rest_##SFX(const REAL *src, int64_t i, int64_t n,  \
+                                                         int64_t z, REAL *restrict dst)          \
+    {                                                                                            \
+        for (; i < n; ++i) dst[i] = src[i];                                                      \
+        rk_zero_tail_##SFX(dst, n, z);                                                           \
+    }
+RK_PACK_RESTS(f32, float)
+RK_PACK_RESTS(f64, double)
 
 RK_NO_LIBCALLS void rk_interleave_f32(const float *src, int64_t ld, int64_t kc, int64_t n, int64_t w,
                                       int64_t z, float *restrict dst)
@@ -59,10 +76,7 @@ RK_NO_LIBCALLS void rk_interleave_f32(const float *src, int64_t ld, int64_t kc, 
         for (; p < kc; ++p) dst[p * w + i] = s0[p], dst[p * w + i + 1] = s1[p];
     }
 #endif
-    for (; i < n; ++i)
-        for (int64_t p = 0; p < kc; ++p) dst[p * w + i] = src[i * ld + p];
-    if (n < z)
-        for (int64_t p = 0; p < kc; ++p) rk_zero_tail_f32(dst + p * w, n, z);
+    rk_interleave_rest_f32(src, ld, kc, i, n, w, z, dst);
 }
 
 RK_NO_LIBCALLS void rk_interleave_f64(const double *src, int64_t ld, int64_t kc, int64_t n, int64_t w,
@@ -81,10 +95,7 @@ RK_NO_LIBCALLS void rk_interleave_f64(const double *src, int64_t ld, int64_t kc,
         for (; p < kc; ++p) dst[p * w + i] = s0[p], dst[p * w + i + 1] = s1[p];
     }
 #endif
-    for (; i < n; ++i)
-        for (int64_t p = 0; p < kc; ++p) dst[p * w + i] = src[i * ld + p];
-    if (n < z)
-        for (int64_t p = 0; p < kc; ++p) rk_zero_tail_f64(dst + p * w, n, z);
+    rk_interleave_rest_f64(src, ld, kc, i, n, w, z, dst);
 }
 
 RK_NO_LIBCALLS void rk_copy_rows_f32(const float *src, int64_t ld, int64_t kc, int64_t n, int64_t w,
@@ -100,8 +111,7 @@ RK_NO_LIBCALLS void rk_copy_rows_f32(const float *src, int64_t ld, int64_t kc, i
             i += 2;
         }
 #endif
-        for (; i < n; ++i) dst[i] = src[i];
-        rk_zero_tail_f32(dst, n, z);
+        rk_copy_rest_f32(src, i, n, z, dst);
     }
 }
 
@@ -113,7 +123,6 @@ RK_NO_LIBCALLS void rk_copy_rows_f64(const double *src, int64_t ld, int64_t kc, 
 #ifdef __SSE2__
         for (; i + 2 <= n; i += 2) _mm_storeu_pd(dst + i, _mm_loadu_pd(src + i));
 #endif
-        for (; i < n; ++i) dst[i] = src[i];
-        rk_zero_tail_f64(dst, n, z);
+        rk_copy_rest_f64(src, i, n, z, dst);
     }
 }
