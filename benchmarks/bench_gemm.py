@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 
 import rnnkern  # noqa: E402
 from rnnkern import _ext  # noqa: E402
-from rnnkern.bench import ContenderThreads  # noqa: E402
+from rnnkern.bench import ContenderThreads, _import_torch  # noqa: E402
 
 CONTENDERS = ("rnnkern", "numpy", "torch")
 SAMPLE_S = 2e-3  # one timed sample: a batch of calls at least this long
@@ -188,16 +188,6 @@ def read_bandwidth(nbytes, dtype, runs=15):
         if one_thread is not None:
             one_thread.restore_original_limits()
     return out
-
-
-def _import_torch(wanted):
-    if not wanted:
-        return None, "left out (--no-torch)"
-    try:
-        import torch
-    except ImportError as e:
-        return None, f"not importable ({e}); pip install torch==2.13.0"
-    return torch, None
 
 
 def _blas_pools():
