@@ -9,39 +9,28 @@
 #define RK_X86 1
 #endif
 
-#define RK_DECLARE_ISA_KERNELS(ISA, SFX, REAL)                                                   \
-    extern const rk_gemm_kernel_##SFX rk_gemm_kernel_##SFX##_##ISA;                              \
-    void rk_panel_gemm_##SFX##_##ISA(int64_t, int64_t, const REAL *, int64_t, const REAL *, int64_t, \
-                                     int64_t, int64_t, REAL *, int64_t);                         \
-    void rk_lstm_fwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, REAL *, REAL *,       \
-                                       REAL *);                                                  \
-    void rk_lstm_bwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *,         \
-                                       const REAL *, REAL *, REAL *);                            \
-    void rk_gru_fwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *, REAL *,  \
-                                      REAL *, REAL *);                                           \
-    void rk_gru_bwd_row_##SFX##_##ISA(int64_t, const REAL *, const REAL *, const REAL *,          \
-                                      const REAL *, REAL *, REAL *, REAL *);                     \
-    void rk_rnn_fwd_row_##SFX##_##ISA(int64_t, rk_activation, const REAL *, REAL *);             \
-    void rk_rnn_bwd_row_##SFX##_##ISA(int64_t, rk_activation, const REAL *, const REAL *, REAL *); \
-    void rk_act_row_##SFX##_##ISA(rk_act_op, int64_t, const REAL *, REAL *);
+/* The kernel table of each ISA: every slot's instance by name (kernels.h lists the slots). */
+const rk_kernel_table rk_table_scalar = {
+    RK_ISA_SCALAR, "lane", 1, 1,
+    {&rk_gemm_kernel_f32_scalar, rk_panel_gemm_f32_scalar, rk_panel_tiles_f32_scalar,
+     &rk_epilogues_f32_scalar, rk_act_row_f32_scalar, rk_peak_probe_f32_scalar},
+    {&rk_gemm_kernel_f64_scalar, rk_panel_gemm_f64_scalar, rk_panel_tiles_f64_scalar,
+     &rk_epilogues_f64_scalar, rk_act_row_f64_scalar, rk_peak_probe_f64_scalar}};
+const rk_kernel_table rk_table_avx2 = {
+    RK_ISA_AVX2, "ymm", 8, 4,
+    {&rk_gemm_kernel_f32_avx2, rk_panel_gemm_f32_avx2, rk_panel_tiles_f32_avx2,
+     &rk_epilogues_f32_avx2, rk_act_row_f32_avx2, rk_peak_probe_f32_avx2},
+    {&rk_gemm_kernel_f64_avx2, rk_panel_gemm_f64_avx2, rk_panel_tiles_f64_avx2,
+     &rk_epilogues_f64_avx2, rk_act_row_f64_avx2, rk_peak_probe_f64_avx2}};
+const rk_kernel_table rk_table_avx512 = {
+    RK_ISA_AVX512, "zmm", 16, 8,
+    {&rk_gemm_kernel_f32_avx512, rk_panel_gemm_f32_avx512, rk_panel_tiles_f32_avx512,
+     &rk_epilogues_f32_avx512, rk_act_row_f32_avx512, rk_peak_probe_f32_avx512},
+    {&rk_gemm_kernel_f64_avx512, rk_panel_gemm_f64_avx512, rk_panel_tiles_f64_avx512,
+     &rk_epilogues_f64_avx512, rk_act_row_f64_avx512, rk_peak_probe_f64_avx512}};
 
-#define RK_KERNELS(ISA, SFX)                                                                     \
-    {&rk_gemm_kernel_##SFX##_##ISA, rk_panel_gemm_##SFX##_##ISA, rk_lstm_fwd_row_##SFX##_##ISA,  \
-     rk_lstm_bwd_row_##SFX##_##ISA,                                                              \
-     rk_gru_fwd_row_##SFX##_##ISA, rk_gru_bwd_row_##SFX##_##ISA, rk_rnn_fwd_row_##SFX##_##ISA,   \
-     rk_rnn_bwd_row_##SFX##_##ISA, rk_act_row_##SFX##_##ISA}
-
-#define RK_DEFINE_TABLE(ISA, ID)                                                                 \
-    RK_DECLARE_ISA_KERNELS(ISA, f32, float)                                                      \
-    RK_DECLARE_ISA_KERNELS(ISA, f64, double)                                                     \
-    const rk_kernel_table rk_table_##ISA = {ID, RK_KERNELS(ISA, f32), RK_KERNELS(ISA, f64)};
-
-RK_DEFINE_TABLE(scalar, RK_ISA_SCALAR)
-RK_DEFINE_TABLE(avx2, RK_ISA_AVX2)
-RK_DEFINE_TABLE(avx512, RK_ISA_AVX512)
-
-static const rk_kernel_table *const tables[RK_ISA_COUNT] = {&rk_table_scalar, &rk_table_avx2,
-                                                            &rk_table_avx512};
+const rk_kernel_table *const rk_tables[RK_ISA_COUNT] = {&rk_table_scalar, &rk_table_avx2,
+                                                        &rk_table_avx512};
 static const char *const names[RK_ISA_COUNT] = {"scalar", "avx2", "avx512"};
 static const rk_kernel_table *active; /* NULL until the first call picks the best path */
 
@@ -95,7 +84,7 @@ rk_isa rk_isa_best(void)
 
 const rk_kernel_table *rk_active_table(void)
 {
-    if (!active) active = tables[rk_isa_best()];
+    if (!active) active = rk_tables[rk_isa_best()];
     return active;
 }
 
@@ -104,7 +93,7 @@ rk_isa rk_isa_active(void) { return rk_active_table()->isa; }
 int rk_isa_select(rk_isa isa)
 {
     if (!rk_isa_supported(isa)) return RK_ERR_ISA;
-    active = tables[isa];
+    active = rk_tables[isa];
     return RK_OK;
 }
 

@@ -4,13 +4,11 @@
 
 int rk_act_apply(int isa, int op, int f64, int64_t n, const void *x, void *y)
 {
-    static const rk_kernel_table *const tables[RK_ISA_COUNT] = {&rk_table_scalar, &rk_table_avx2,
-                                                                &rk_table_avx512};
     if (op < 0 || op >= RK_ACT_OP_COUNT || n < 0 || (n > 0 && (!x || !y))) return RK_ERR_ARG;
     if (!rk_isa_supported((rk_isa)isa)) return RK_ERR_ISA; /* also rejects isa out of range */
     if (f64)
-        tables[isa]->f64.act_row((rk_act_op)op, n, (const double *)x, (double *)y);
+        rk_tables[isa]->f64.act_row((rk_act_op)op, n, (const double *)x, (double *)y);
     else
-        tables[isa]->f32.act_row((rk_act_op)op, n, (const float *)x, (float *)y);
+        rk_tables[isa]->f32.act_row((rk_act_op)op, n, (const float *)x, (float *)y);
     return RK_OK;
 }

@@ -1,5 +1,5 @@
 /* Activation rows for the scalar path (compiled with this ISA's flags only): the act_row slot. */
-#include "simd_scalar.h"
+#include "../simd/scalar.h"
 #include "act_vec.h"
 
 void rk_act_row_f32_scalar(rk_act_op op, int64_t n, const float *x, float *y)

@@ -1,4 +1,4 @@
-/* Activations and their derivatives, written once against the vector vocabulary (simd_<isa>.h,
+/* Activations and their derivatives, written once against the vector vocabulary (simd/<isa>.h,
  * which the including ISA file includes first), instantiated for float32 and float64 by
  * act_vec.inc. This is the specification on every ISA: the scalar path is the same code one lane
  * wide, so all ISAs give bitwise identical results (no FMA anywhere, every operation rounded once,
@@ -31,7 +31,7 @@
 #include "../internal.h"
 
 #ifndef RK_VW_f32
-#error "include the ISA's act/simd_<isa>.h before act/act_vec.h"
+#error "include the ISA's simd/<isa>.h before act/act_vec.h"
 #endif
 
 /* Always inlined: a row's body passes a constant lane count, which must fold. */

@@ -1,18 +1,16 @@
-/* Cell epilogues for the avx512 path (compiled with this ISA's flags only). */
-#include "../internal.h"
-#include "../act/simd_avx512.h"
+/* Cell epilogues for the avx512 path: cell/epilogue.inc compiled with this ISA's flags. */
+#include "../simd/avx512.h"
 #include "../act/act_vec.h"
-#include "real.h"
+#include "../real.h"
 
 #define REAL float
 #define SFX f32
-#define ISA_FN(name) RK_PASTE(rk_##name##_f32, avx512)
 #include "epilogue.inc"
 #undef REAL
 #undef SFX
-#undef ISA_FN
-
 #define REAL double
 #define SFX f64
-#define ISA_FN(name) RK_PASTE(rk_##name##_f64, avx512)
 #include "epilogue.inc"
+
+const rk_epilogues_f32 rk_epilogues_f32_avx512 = RK_EPILOGUES(f32);
+const rk_epilogues_f64 rk_epilogues_f64_avx512 = RK_EPILOGUES(f64);

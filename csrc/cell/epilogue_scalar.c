@@ -1,18 +1,16 @@
-/* Cell epilogues for the scalar path (compiled with this ISA's flags only). */
-#include "../internal.h"
-#include "../act/simd_scalar.h"
+/* Cell epilogues for the scalar path: cell/epilogue.inc compiled with this ISA's flags. */
+#include "../simd/scalar.h"
 #include "../act/act_vec.h"
-#include "real.h"
+#include "../real.h"
 
 #define REAL float
 #define SFX f32
-#define ISA_FN(name) RK_PASTE(rk_##name##_f32, scalar)
 #include "epilogue.inc"
 #undef REAL
 #undef SFX
-#undef ISA_FN
-
 #define REAL double
 #define SFX f64
-#define ISA_FN(name) RK_PASTE(rk_##name##_f64, scalar)
 #include "epilogue.inc"
+
+const rk_epilogues_f32 rk_epilogues_f32_scalar = RK_EPILOGUES(f32);
+const rk_epilogues_f64 rk_epilogues_f64_scalar = RK_EPILOGUES(f64);

@@ -1,6 +1,6 @@
 /* Instantiates lstm.inc for float32 and float64. */
 #include "recur.h"
-#include "real.h"
+#include "../real.h"
 
 #define REAL float
 #define SFX f32

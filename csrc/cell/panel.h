@@ -22,8 +22,9 @@ static inline int64_t rk_padded(int64_t H) { return rk_panels(H) * RK_PANEL; }
     void rk_panel_vec_##SFX(int64_t G, int64_t H, const REAL *v, REAL *out);                   \
     /* w (G*Hp, n) rows in panel order -> out (G*H, n): the inverse of rk_panel_rows */         \
     void rk_panel_unrows_##SFX(int64_t G, int64_t H, int64_t n, const REAL *w, REAL *out);      \
-    /* Forward recurrent panels: out[p] (H, G*RK_PANEL) = for each k, the G gates' weights of    \
-     * panel p's units: out[p][k][g][u] = w_hh[g*H + p*RK_PANEL + u][k] */                      \
+    /* Forward recurrent panels, one per gate and panel of units, in panel order, H*RK_PANEL     \
+     * apart: out[p*G + g] (H, RK_PANEL), out[p*G + g][k][u] = w_hh[g*H + p*RK_PANEL + u][k]. So  \
+     * a product may span any run of them (one cache line per k each in float32 on avx512) */    \
     void rk_panel_pack_recurrent_##SFX(int64_t G, int64_t H, const REAL *w_hh, REAL *out);     \
     /* Backward panels for dh = dG @ W_hh: out[p] (G*Hp, RK_PANEL), row j (panel order) holds    \
      * W_hh[j's gate row][p*RK_PANEL + u] for u < RK_PANEL */                                   \

@@ -1,16 +1,28 @@
-/* Recurrent panel product for the scalar path: the portable kernel compiled with this ISA's flags. */
+/* The recurrent panel product for the scalar path: cell/panel_kernel.inc compiled with this ISA's
+ * flags against simd/scalar.h. */
+#include "../simd/scalar.h"
 #include "panel.h"
-#include "real.h"
 
 #define REAL float
 #define SFX f32
-#define ISA_FN(name) RK_PASTE(rk_##name##_f32, scalar)
 #include "panel_kernel.inc"
 #undef REAL
 #undef SFX
-#undef ISA_FN
-
 #define REAL double
 #define SFX f64
-#define ISA_FN(name) RK_PASTE(rk_##name##_f64, scalar)
 #include "panel_kernel.inc"
+
+const char rk_panel_tiles_f32_scalar[] = RK_PANEL_TILES_TEXT;
+const char rk_panel_tiles_f64_scalar[] = RK_PANEL_TILES_TEXT;
+
+void rk_panel_gemm_f32_scalar(int64_t rows, int64_t K, const float *a, int64_t lda, const float *p,
+                              int64_t ldp, int64_t ps, int64_t W, float *acc, int64_t ldacc)
+{
+    panel_gemm_f32(rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+}
+
+void rk_panel_gemm_f64_scalar(int64_t rows, int64_t K, const double *a, int64_t lda, const double *p,
+                              int64_t ldp, int64_t ps, int64_t W, double *acc, int64_t ldacc)
+{
+    panel_gemm_f64(rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+}

@@ -2,7 +2,7 @@
 #include <math.h>
 #include "../gemm/gemm.h"
 #include "recur.h"
-#include "real.h"
+#include "../real.h"
 
 #define REAL float
 #define SFX f32

@@ -43,7 +43,7 @@ static inline int64_t rk_chunk_steps(int64_t T, int64_t B)
         char *wih_packed;   /* forward: each thread's columns of W_ih^T packed for the GEMM */   \
         int64_t wih_packed_bytes;                                                                \
         REAL *bias_p;       /* (GHp) bias of the projection, NULL: none */                       \
-        REAL *whh_p;        /* P x (H, W) forward recurrent panels */                            \
+        REAL *whh_p;        /* G*P x (H, RK_PANEL) forward recurrent panels */                   \
         REAL *bhh_p;        /* (GHp) separate recurrent bias (GRU), NULL: none */                \
         REAL *gx;           /* (tc*B, GHp) projection chunk */                                   \
         REAL *gh;           /* (B, GHp) separate recurrent product (GRU), else NULL */           \

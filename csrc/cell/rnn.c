@@ -1,6 +1,6 @@
 /* Instantiates rnn.inc for float32 and float64. */
 #include "recur.h"
-#include "real.h"
+#include "../real.h"
 
 #define REAL float
 #define SFX f32

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <omp.h>
 #include "gemm.h"
-#include "../cell/real.h"
+#include "../real.h"
 
 /* Up to this many rows of op(A), A is read in place and B too when it is not transposed. */
 #define RK_GEMM_SMALL_M 16

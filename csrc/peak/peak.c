@@ -2,23 +2,11 @@
 #include <omp.h>
 #include "../internal.h"
 
-typedef double (*probe_fn)(int64_t iters, double *sink);
-#define RK_DECLARE_PROBES(ISA)                                                                   \
-    double rk_peak_probe_f32_##ISA(int64_t, double *);                                           \
-    double rk_peak_probe_f64_##ISA(int64_t, double *);
-RK_DECLARE_PROBES(scalar)
-RK_DECLARE_PROBES(avx2)
-RK_DECLARE_PROBES(avx512)
-
-static const probe_fn probes[RK_ISA_COUNT][2] = {
-    {rk_peak_probe_f32_scalar, rk_peak_probe_f64_scalar},
-    {rk_peak_probe_f32_avx2, rk_peak_probe_f64_avx2},
-    {rk_peak_probe_f32_avx512, rk_peak_probe_f64_avx512}};
-
 double rk_fma_peak_gflops(rk_isa isa, int dtype_bytes, int nthreads, double seconds)
 {
     if (!rk_isa_supported(isa) || (dtype_bytes != 4 && dtype_bytes != 8) || nthreads < 1) return -1;
-    const probe_fn probe = probes[isa][dtype_bytes == 8];
+    rk_peak_probe_fn_f32 *const probe =
+        dtype_bytes == 8 ? rk_tables[isa]->f64.peak : rk_tables[isa]->f32.peak;
     double sink = 0;
     int64_t iters = 1 << 12;
     for (;;) { /* calibrate on this thread: one run of about a tenth of the requested time */

@@ -1,21 +1,15 @@
-/* Peak probe for the scalar path: multiply-add pairs (no FMA at the baseline), 12 chains. */
-#include <stdint.h>
+/* The FMA peak probe for the scalar path: peak/peak_probe.inc compiled with this ISA's flags. */
+#include "../simd/scalar.h"
+#include "../kernels.h"
 
-#define CHAINS 12
-#define LANES 1
-#define SET1(x) (x)
-#define MADD(c, a, b) ((c) * (a) + (b))
-#define ADD(x, y) ((x) + (y))
-#define STORE(p, v) (*(p) = (v))
-#define VEC float
 #define REAL float
-#define ISA_FN(name) rk_##name##_f32_scalar
+#define SFX f32
 #include "peak_probe.inc"
-#undef VEC
 #undef REAL
-#undef ISA_FN
-
-#define VEC double
+#undef SFX
 #define REAL double
-#define ISA_FN(name) rk_##name##_f64_scalar
+#define SFX f64
 #include "peak_probe.inc"
+
+double rk_peak_probe_f32_scalar(int64_t iters, double *sink) { return peak_probe_f32(iters, sink); }
+double rk_peak_probe_f64_scalar(int64_t iters, double *sink) { return peak_probe_f64(iters, sink); }

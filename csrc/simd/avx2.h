@@ -1,5 +1,5 @@
 /* The vector vocabulary for AVX2 (8 floats, 4 doubles); the names and their semantics are those
- * listed in simd_scalar.h. Include only from *_avx2.c, which are compiled with -mavx2 -mfma. */
+ * listed in simd/scalar.h. Include only from *_avx2.c, which are compiled with -mavx2 -mfma. */
 #ifndef RK_SIMD_AVX2_H
 #define RK_SIMD_AVX2_H
 #include <immintrin.h>
@@ -11,6 +11,11 @@ typedef __m256 rk_m_f32; /* all-ones / all-zeros lanes */
 typedef __m256d rk_m_f64;
 #define RK_VW_f32 8
 #define RK_VW_f64 4
+#define RK_SIMD_ISA "avx2"
+#define RK_VREGS 16
+#define RK_VREG_NAME "ymm"
+
+static inline void rk_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 
 /* lanes [0, n) set: the mask of vmaskmov, which neither reads nor faults on the others */
 static inline __m256i rk_avx2_first_f32(int64_t n)
@@ -38,6 +43,9 @@ static inline __m256 rk_v_add_f32(__m256 a, __m256 b) { return _mm256_add_ps(a, 
 static inline __m256 rk_v_sub_f32(__m256 a, __m256 b) { return _mm256_sub_ps(a, b); }
 static inline __m256 rk_v_mul_f32(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
 static inline __m256 rk_v_div_f32(__m256 a, __m256 b) { return _mm256_div_ps(a, b); }
+static inline __m256 rk_v_zero_f32(void) { return _mm256_setzero_ps(); }
+static inline __m256 rk_v_bcast_f32(const float *p) { return _mm256_broadcast_ss(p); }
+static inline __m256 rk_v_fmadd_f32(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
 static inline __m256 rk_v_min_f32(__m256 a, __m256 b) { return _mm256_min_ps(a, b); }
 static inline __m256 rk_v_max_f32(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
 static inline __m256 rk_v_and_f32(__m256 a, __m256 b) { return _mm256_and_ps(a, b); }
@@ -70,6 +78,9 @@ static inline __m256d rk_v_add_f64(__m256d a, __m256d b) { return _mm256_add_pd(
 static inline __m256d rk_v_sub_f64(__m256d a, __m256d b) { return _mm256_sub_pd(a, b); }
 static inline __m256d rk_v_mul_f64(__m256d a, __m256d b) { return _mm256_mul_pd(a, b); }
 static inline __m256d rk_v_div_f64(__m256d a, __m256d b) { return _mm256_div_pd(a, b); }
+static inline __m256d rk_v_zero_f64(void) { return _mm256_setzero_pd(); }
+static inline __m256d rk_v_bcast_f64(const double *p) { return _mm256_broadcast_sd(p); }
+static inline __m256d rk_v_fmadd_f64(__m256d a, __m256d b, __m256d c) { return _mm256_fmadd_pd(a, b, c); }
 static inline __m256d rk_v_min_f64(__m256d a, __m256d b) { return _mm256_min_pd(a, b); }
 static inline __m256d rk_v_max_f64(__m256d a, __m256d b) { return _mm256_max_pd(a, b); }
 static inline __m256d rk_v_and_f64(__m256d a, __m256d b) { return _mm256_and_pd(a, b); }

@@ -1,12 +1,20 @@
-/* The vector vocabulary, one lane wide: what element-wise code (act_vec.h, cell/epilogue.inc) is
- * written against. Every simd_<isa>.h defines the same names with the same semantics, per dtype:
+/* The vector vocabulary, one lane wide: what every kernel (the GEMM micro-kernels, the recurrent
+ * panel product, the activations, the cell epilogues, the peak probe) is written against, once.
+ * Every simd/<isa>.h defines the same names with the same semantics, per dtype:
  *
+ *   RK_SIMD_ISA                the ISA's name ("scalar", "avx2", "avx512"), for kernel names
+ *   RK_VREGS                   vector registers the kernels may tile over (16 ymm, 32 zmm)
+ *   RK_VREG_NAME               what one is called ("lane", "ymm", "zmm"), for descriptions
  *   rk_v_f32 / rk_v_f64        a vector of RK_VW_f32 / RK_VW_f64 lanes
  *   rk_m_f32 / rk_m_f64        a lane mask, made by gt and consumed by select
  *   load(p) store(p, v)        unaligned, full width
  *   loadn(p, n) storen(p, v, n) the first n lanes, 0 < n < width; the others read as 0 and are
  *                              never touched in memory
  *   set1 add sub mul div       IEEE, one rounding each; nothing is ever fused
+ *   zero() bcast(p)            all lanes 0; all lanes *p
+ *   fmadd(a, b, c)             a b + c, fused (one rounding) where the ISA has FMA; the scalar
+ *                              path multiplies, then adds. Products use it, element-wise code never
+ *   rk_prefetch(p)             a hint to bring p's cache line into L1
  *   min(a, b) max(a, b)        x86 semantics, a < b ? a : b and a > b ? a : b: the second operand
  *                              comes back when either is NaN, so min(C, x) and max(C, x) keep NaN x
  *   and or xor andnot(a, b)    on the bit patterns; andnot(a, b) = ~a & b
@@ -29,6 +37,11 @@ typedef int rk_m_f32;
 typedef int rk_m_f64;
 #define RK_VW_f32 1
 #define RK_VW_f64 1
+#define RK_SIMD_ISA "scalar"
+#define RK_VREGS 16
+#define RK_VREG_NAME "lane"
+
+static inline void rk_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
 static inline uint32_t rk_bits_f32(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline uint64_t rk_bits_f64(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
@@ -46,6 +59,9 @@ static inline float rk_v_add_f32(float a, float b) { return a + b; }
 static inline float rk_v_sub_f32(float a, float b) { return a - b; }
 static inline float rk_v_mul_f32(float a, float b) { return a * b; }
 static inline float rk_v_div_f32(float a, float b) { return a / b; }
+static inline float rk_v_zero_f32(void) { return 0.0f; }
+static inline float rk_v_bcast_f32(const float *p) { return *p; }
+static inline float rk_v_fmadd_f32(float a, float b, float c) { return a * b + c; }
 static inline float rk_v_min_f32(float a, float b)
 {
 #if defined(__SSE2__)
@@ -96,6 +112,9 @@ static inline double rk_v_add_f64(double a, double b) { return a + b; }
 static inline double rk_v_sub_f64(double a, double b) { return a - b; }
 static inline double rk_v_mul_f64(double a, double b) { return a * b; }
 static inline double rk_v_div_f64(double a, double b) { return a / b; }
+static inline double rk_v_zero_f64(void) { return 0.0; }
+static inline double rk_v_bcast_f64(const double *p) { return *p; }
+static inline double rk_v_fmadd_f64(double a, double b, double c) { return a * b + c; }
 static inline double rk_v_min_f64(double a, double b)
 {
 #if defined(__SSE2__)

@@ -1,5 +1,5 @@
 /* The vector vocabulary for AVX-512 F+DQ (16 floats, 8 doubles); the names and their semantics
- * are those listed in simd_scalar.h. Include only from *_avx512.c, compiled with -mavx512f
+ * are those listed in simd/scalar.h. Include only from *_avx512.c, compiled with -mavx512f
  * -mavx512dq (and BW, VL). Tails use opmasks: masked-off lanes are neither read nor written. */
 #ifndef RK_SIMD_AVX512_H
 #define RK_SIMD_AVX512_H
@@ -12,6 +12,11 @@ typedef __mmask16 rk_m_f32;
 typedef __mmask8 rk_m_f64;
 #define RK_VW_f32 16
 #define RK_VW_f64 8
+#define RK_SIMD_ISA "avx512"
+#define RK_VREGS 32
+#define RK_VREG_NAME "zmm"
+
+static inline void rk_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 
 /* ---- float32 ---- */
 static inline __m512 rk_v_load_f32(const float *p) { return _mm512_loadu_ps(p); }
@@ -29,6 +34,9 @@ static inline __m512 rk_v_add_f32(__m512 a, __m512 b) { return _mm512_add_ps(a, 
 static inline __m512 rk_v_sub_f32(__m512 a, __m512 b) { return _mm512_sub_ps(a, b); }
 static inline __m512 rk_v_mul_f32(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
 static inline __m512 rk_v_div_f32(__m512 a, __m512 b) { return _mm512_div_ps(a, b); }
+static inline __m512 rk_v_zero_f32(void) { return _mm512_setzero_ps(); }
+static inline __m512 rk_v_bcast_f32(const float *p) { return _mm512_set1_ps(*p); }
+static inline __m512 rk_v_fmadd_f32(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
 static inline __m512 rk_v_min_f32(__m512 a, __m512 b) { return _mm512_min_ps(a, b); }
 static inline __m512 rk_v_max_f32(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
 static inline __m512 rk_v_and_f32(__m512 a, __m512 b) { return _mm512_and_ps(a, b); }
@@ -64,6 +72,9 @@ static inline __m512d rk_v_add_f64(__m512d a, __m512d b) { return _mm512_add_pd(
 static inline __m512d rk_v_sub_f64(__m512d a, __m512d b) { return _mm512_sub_pd(a, b); }
 static inline __m512d rk_v_mul_f64(__m512d a, __m512d b) { return _mm512_mul_pd(a, b); }
 static inline __m512d rk_v_div_f64(__m512d a, __m512d b) { return _mm512_div_pd(a, b); }
+static inline __m512d rk_v_zero_f64(void) { return _mm512_setzero_pd(); }
+static inline __m512d rk_v_bcast_f64(const double *p) { return _mm512_set1_pd(*p); }
+static inline __m512d rk_v_fmadd_f64(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
 static inline __m512d rk_v_min_f64(__m512d a, __m512d b) { return _mm512_min_pd(a, b); }
 static inline __m512d rk_v_max_f64(__m512d a, __m512d b) { return _mm512_max_pd(a, b); }
 static inline __m512d rk_v_and_f64(__m512d a, __m512d b) { return _mm512_and_pd(a, b); }
