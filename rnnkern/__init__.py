@@ -3,7 +3,8 @@
 Functional API: lstm_forward / lstm_backward, gru_forward / gru_backward, rnn_forward / rnn_backward,
 gemm. Oracle: rnnkern.reference. Threads: set_num_threads / get_num_threads. Scratch kept between
 calls: release_memory. SIMD path: isa_info, set_isa, or the environment variable
-RNNKERN_ISA=scalar|avx2|avx512 read at import.
+RNNKERN_ISA=scalar|avx2|avx512 read at import. One line on stderr per kernel call: set_verbose(1),
+or RNNKERN_VERBOSE=1 at import.
 """
 import os as _os
 
@@ -28,7 +29,7 @@ try:
 except ImportError:
     _use_installed_extension()
     from . import _ext
-from . import _validate, selfcheck
+from . import _validate, _verbose, selfcheck
 from .functional import (Workspace, gemm, gru_backward, gru_forward, lstm_backward, lstm_forward,
                          rnn_backward, rnn_forward)
 from .grads import GRUGrads, LSTMGrads, RNNGrads
@@ -74,6 +75,17 @@ def release_memory():
     _ext.release_scratch()
 
 
+def set_verbose(level):
+    """0: off; 1: one line on stderr per kernel call, with its shape, dtype, SIMD path, threads and
+    time (the format: rnnkern/_verbose.py, README). RNNKERN_VERBOSE sets the same at import."""
+    _ext.set_verbose(_validate.verbose_level(level))
+
+
+def get_verbose():
+    """The verbose level: 0 off, 1 one line per kernel call."""
+    return _ext.get_verbose()
+
+
 def _apply_isa_env():
     status = _ext.isa_init_from_env()
     if status == 0:
@@ -86,6 +98,7 @@ def _apply_isa_env():
 
 
 _apply_isa_env()
+_ext.set_verbose(_verbose.level_from_env())
 
 
 def __getattr__(name):
@@ -97,4 +110,5 @@ def __getattr__(name):
 
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward",
            "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info",
-           "available_isas", "set_isa", "set_num_threads", "get_num_threads", "release_memory", "ISAS"]
+           "available_isas", "set_isa", "set_num_threads", "get_num_threads", "set_verbose",
+           "get_verbose", "release_memory", "ISAS"]

@@ -6,6 +6,11 @@ cimport numpy as cnp
 from libc.stdint cimport int64_t
 import numpy as np
 
+from rnnkern import _verbose
+
+cdef extern from "<omp.h>":
+    double omp_get_wtime() nogil
+
 cnp.import_array()
 
 ISA_NAMES = tuple(rk_isa_name(<rk_isa>i).decode() for i in range(RK_ISA_COUNT))
@@ -88,6 +93,27 @@ def release_scratch():
         rk_scratch_release()
 
 
+# ---- RNNKERN_VERBOSE ------------------------------------------------------------------------------
+# The level is a C int, so a kernel call with verbose output off pays one test of it: no clock, no
+# formatting. On, each call reads the clock just around the C call, with the GIL released, and
+# rnnkern/_verbose.py writes the line (its docstring gives the format).
+
+cdef int _verbose_level = 0
+
+
+def set_verbose(int level):
+    global _verbose_level
+    _verbose_level = level
+
+
+def get_verbose():
+    return _verbose_level
+
+
+cdef inline double _clock(bint on) noexcept nogil:
+    return omp_get_wtime() if on else 0.0
+
+
 # ---- GEMM ---------------------------------------------------------------------------------------
 
 def gemm(bint trans_a, bint trans_b, a, b, c, double alpha, double beta):
@@ -101,14 +127,21 @@ def gemm(bint trans_a, bint trans_b, a, b, c, double alpha, double beta):
     cdef void *pc = _out(c, dt, c.size, "out")
     cdef int st
     cdef bint f32 = dt == np.float32
+    cdef bint verbose = _verbose_level != 0
+    cdef double t0, t1
     with nogil:
+        t0 = _clock(verbose)
         if f32:
             st = rk_gemm_f32(trans_a, trans_b, m, n, k, <float>alpha, <const float *>pa, lda,
                              <const float *>pb, ldb, <float>beta, <float *>pc, ldc)
         else:
             st = rk_gemm_f64(trans_a, trans_b, m, n, k, alpha, <const double *>pa, lda,
                              <const double *>pb, ldb, beta, <double *>pc, ldc)
+        t1 = _clock(verbose)
     _check_status(st, "gemm")
+    if verbose:
+        _verbose.gemm(trans_a, trans_b, m, n, k, dt.name, ISA_NAMES[rk_isa_active()],
+                      rk_get_num_threads(), t1 - t0)
 
 
 # ---- cells ----------------------------------------------------------------------------------------
@@ -173,9 +206,16 @@ def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, le
     a.dx = a.dw_ih = a.dw_hh = a.db_ih = a.db_hh = a.dh0 = a.dc0 = a.dh_norms = NULL
     cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][0]
     cdef int st
+    cdef bint verbose = _verbose_level != 0
+    cdef double t0, t1
     with nogil:
+        t0 = _clock(verbose)
         st = fn(&a)
+        t1 = _clock(verbose)
     _check_status(st, f"{cell}_forward")
+    if verbose:
+        _verbose.cell(cell, activation, "forward_training" if ws is not None else "forward_inference",
+                      T, B, I, H, dt.name, ISA_NAMES[rk_isa_active()], rk_get_num_threads(), t1 - t0)
 
 
 def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT,
@@ -208,9 +248,16 @@ def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT,
     a.dh_norms = _out(dh_norms, dt, T * B, "dh_norms") if dh_norms is not None else NULL
     cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][1]
     cdef int st
+    cdef bint verbose = _verbose_level != 0
+    cdef double t0, t1
     with nogil:
+        t0 = _clock(verbose)
         st = fn(&a)
+        t1 = _clock(verbose)
     _check_status(st, f"{cell}_backward")
+    if verbose:
+        _verbose.cell(cell, activation, "backward", T, B, I, H, dt.name,
+                      ISA_NAMES[rk_isa_active()], rk_get_num_threads(), t1 - t0)
 
 
 # ==== activations (csrc/act): private, for tests and benchmarks ==================================

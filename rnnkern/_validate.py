@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from ._verbose import LEVELS as VERBOSE_LEVELS
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 ACTIVATIONS = ("tanh", "relu", "logistic")
 # Kernels index with int64 and allocate in bytes: keep every element count well inside both.
@@ -132,3 +134,12 @@ def count(name, n, minimum=1):
     if n < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {n}")
     return int(n)
+
+
+def verbose_level(level):
+    """The level of set_verbose: 0 or 1 (True and False too)."""
+    if not isinstance(level, numbers.Integral):
+        raise TypeError(f"level: expected {VERBOSE_LEVELS}, got {type(level).__name__}")
+    if level not in (0, 1):
+        raise ValueError(f"level: expected {VERBOSE_LEVELS}, got {level}")
+    return int(level)
