@@ -1,5 +1,6 @@
 /* CPU feature detection and the ISA table: chosen once (best path, or RNNKERN_ISA), read by every
  * kernel call. Detection asks cpuid for the instructions and xgetbv for the OS-enabled state. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -112,4 +113,42 @@ int64_t rk_mul_size(int64_t a, int64_t b)
     int64_t r;
     if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r)) return -1;
     return r;
+}
+
+int rk_kernel_describe(rk_isa isa, int dtype_bytes, int slot, char *buf, size_t len)
+{
+    if ((unsigned)isa >= RK_ISA_COUNT || (dtype_bytes != 4 && dtype_bytes != 8) || !buf || !len)
+        return RK_ERR_ARG;
+    const rk_kernel_table *t = rk_tables[isa];
+    const int f64 = dtype_bytes == 8, lanes = f64 ? t->lanes_f64 : t->lanes_f32;
+    const char *dt = f64 ? "f64" : "f32", *in = names[isa];
+    const char *gemm = f64 ? t->f64.gemm->name : t->f32.gemm->name;
+    const int mr = f64 ? t->f64.gemm->mr : t->f32.gemm->mr, nr = f64 ? t->f64.gemm->nr : t->f32.gemm->nr;
+    int n;
+    switch (slot) {
+    case 0:
+        n = snprintf(buf, len, "gemm\t%s\ttile %d rows x %d %s", gemm, mr, nr / lanes, t->vreg);
+        break;
+    case 1: /* one kernel serves h W_hh^T forward and dG W_hh backward */
+        n = snprintf(buf, len, "panel\trk_panel_gemm_%s_%s\t%s", dt, in,
+                     f64 ? t->f64.panel_tiles : t->f32.panel_tiles);
+        break;
+    case 2:
+        n = snprintf(buf, len, "epilogues\trk_epilogues_%s_%s\t%d lanes per %s, masked tail", dt,
+                     in, lanes, t->vreg);
+        break;
+    case 3:
+        n = snprintf(buf, len, "act_row\trk_act_row_%s_%s\t%d lanes per %s, masked tail", dt, in,
+                     lanes, t->vreg);
+        break;
+    case 4: { /* one round of the probe tells its chain count (where this CPU can run it) */
+        double sink = 0;
+        const double flop = !rk_isa_supported(isa) ? 0 : f64 ? t->f64.peak(1, &sink) : t->f32.peak(1, &sink);
+        n = snprintf(buf, len, "peak\trk_peak_probe_%s_%s\t%d %s FMA chains", dt, in,
+                     (int)(flop / (2 * lanes)), t->vreg);
+        break;
+    }
+    default: return RK_ERR_ARG;
+    }
+    return n < 0 ? RK_ERR_ARG : RK_OK;
 }

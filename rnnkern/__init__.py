@@ -44,6 +44,16 @@ def available_isas():
     return [name for name in ISAS if _ext.isa_supported(name)]
 
 
+def kernel_info(isa=None):
+    """[(slot, dtype, instance, implementation)] of one SIMD path (default: the active one), e.g.
+    ("panel", "f32", "rk_panel_gemm_f32_avx512", "tiles 6 rows x 4 zmm, 1 row x 8 zmm")."""
+    isa = isa or _ext.isa_active()
+    if isa not in ISAS:
+        raise ValueError(f"isa: expected one of {', '.join(ISAS)}, got {isa!r}")
+    return [(slot, dt, inst, impl) for dt, nbytes in (("f32", 4), ("f64", 8))
+            for slot, inst, impl in _ext.kernel_slots(isa, nbytes)]
+
+
 def isa_info():
     """Which SIMD path runs the kernels: {"active", "best", "available", "compiled", "forced"}."""
     return {"active": _ext.isa_active(), "best": _ext.isa_best(), "available": available_isas(),
@@ -109,6 +119,6 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward",
-           "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info",
+           "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info", "kernel_info",
            "available_isas", "set_isa", "set_num_threads", "get_num_threads", "set_verbose",
            "get_verbose", "release_memory", "ISAS"]

@@ -16,6 +16,9 @@ def info(args):
           f"{', '.join(isa['available'])}   compiled: {', '.join(isa['compiled'])}"
           + (f"   forced by RNNKERN_ISA={isa['forced']}" if isa["forced"] else ""))
     print(f"threads   {rnnkern.get_num_threads()}")
+    print(f"kernels   what fills each slot of the active path ({isa['active']}):")
+    for slot, dtype, instance, impl in rnnkern.kernel_info():
+        print(f"  {slot:10s} {dtype:4s} {isa['active']:7s} {instance:30s} {impl}")
     print("self-check (float64, forward + backward vs rnnkern.reference, max relative error):")
     ok = True
     for name, err, passed in rnnkern.selfcheck.self_check():

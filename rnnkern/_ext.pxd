@@ -23,6 +23,7 @@ cdef extern from "rnnkern.h" nogil:
     int rk_isa_init_from_env()
 
     double rk_fma_peak_gflops(rk_isa isa, int dtype_bytes, int nthreads, double seconds)
+    int rk_kernel_describe(rk_isa isa, int dtype_bytes, int slot, char *buf, size_t len)
 
     void rk_set_num_threads(int n)
     int rk_get_num_threads()

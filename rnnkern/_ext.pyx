@@ -80,6 +80,18 @@ def fma_peak_gflops(str isa, int dtype_bytes, int nthreads, double seconds=0.2):
     return r
 
 
+def kernel_slots(str isa, int dtype_bytes):
+    """[(slot, instance, implementation)] of one ISA path and dtype (4 or 8 bytes)."""
+    cdef rk_isa i = _isa(isa)
+    cdef char buf[256]
+    cdef int slot = 0
+    rows = []
+    while rk_kernel_describe(i, dtype_bytes, slot, buf, sizeof(buf)) == RK_OK:
+        rows.append(tuple(buf.decode().split("\t")))
+        slot += 1
+    return rows
+
+
 def set_num_threads(int n):
     rk_set_num_threads(n)
 

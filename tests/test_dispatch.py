@@ -129,3 +129,33 @@ def test_subprocess_imports_the_installed_package(tmp_path):
     r = _python("import rnnkern; print(rnnkern._ext.__file__)", tmp_path)
     assert r.returncode == 0, r.stderr
     assert os.path.realpath(r.stdout.strip()) == os.path.realpath(rnnkern._ext.__file__)
+
+
+VREG = {"scalar": "lane", "avx2": "ymm", "avx512": "zmm"}
+
+
+@pytest.mark.parametrize("isa", rnnkern.ISAS)
+def test_kernel_info_names_every_slot_of_every_path(isa):
+    rows = rnnkern.kernel_info(isa)
+    assert [(s, d) for s, d, _, _ in rows] == [
+        (s, d) for d in ("f32", "f64") for s in ("gemm", "panel", "epilogues", "act_row", "peak")]
+    for slot, dtype, instance, impl in rows:
+        assert instance.startswith("rk_") and f"{dtype}_{isa}" in instance, instance
+        assert VREG[isa] in impl, (slot, impl)
+    panel = {d: impl for s, d, _, impl in rows if s == "panel"}
+    # wider registers, more rows per tile: never the one-row loop on a vector path
+    assert "tiles 6 rows x 4 zmm" in panel["f32"] if isa == "avx512" else True
+    assert "tiles 3 rows x 4 ymm" in panel["f32"] if isa == "avx2" else True
+
+
+def test_kernel_info_defaults_to_the_active_path_and_checks_its_argument():
+    assert rnnkern.kernel_info() == rnnkern.kernel_info(rnnkern.isa_info()["active"])
+    with pytest.raises(ValueError, match="isa: expected one of"):
+        rnnkern.kernel_info("neon")
+
+
+def test_info_lists_the_kernels(tmp_path):
+    out = _python("import sys; from rnnkern.__main__ import main; sys.exit(main(['info']))", tmp_path)
+    assert out.returncode == 0, out.stderr
+    active = rnnkern.isa_info()["active"]
+    assert f"rk_panel_gemm_f32_{active}" in out.stdout and f"rk_gemm_ukr_f64_{active}" in out.stdout

@@ -42,6 +42,12 @@ RK_API int rk_isa_select(rk_isa isa);            /* RK_ERR_ISA if unsupported */
  * path this CPU cannot run (the best path stays active then). Called once at import. */
 RK_API int rk_isa_init_from_env(void);
 
+/* What fills kernel slot `slot` (0, 1, ...) of an ISA path for float32 (dtype_bytes 4) or float64
+ * (8): writes "slot<TAB>instance<TAB>implementation" to buf (NUL-terminated, cut to len), e.g.
+ * "panel\trk_panel_gemm_f32_avx512\ttiles 6 rows x 4 zmm, 1 row x 8 zmm". RK_ERR_ARG past the last
+ * slot or for a bad argument. What `python -m rnnkern info` lists. */
+RK_API int rk_kernel_describe(rk_isa isa, int dtype_bytes, int slot, char *buf, size_t len);
+
 /* ---- Threads -------------------------------------------------------------------------------- */
 RK_API void rk_set_num_threads(int n);           /* n >= 1; for kernels called from any thread */
 RK_API int rk_get_num_threads(void);             /* min(set value, caller's OpenMP limit); 1 in a forked child */
