@@ -1,6 +1,6 @@
 """The functional API: one forward and one backward per cell kind, NumPy arrays in and out.
 
-Layouts (design.md): x (T, B, I) time-major; w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh (G*H,) in
+Layouts (docs/architecture.md, "Tensors and layouts"): x (T, B, I) time-major; w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh (G*H,) in
 PyTorch's layout and gate order (LSTM i,f,g,o; GRU r,z,n; RNN G=1); h0, c0 (B, H); y (T, B, H).
 Missing biases and initial states are zeros; missing dy / dhT / dcT are zeros. With `lengths` (B,),
 outputs past a sequence's end are zero and hT / cT are the state at its last valid step.

@@ -1,7 +1,7 @@
 """Pure-NumPy oracle: LSTM, GRU and vanilla-RNN whole-sequence forward and full BPTT backward.
 
 Every C kernel is tested against this module, so it prefers the plainest correct code to speed.
-Layouts follow PyTorch (design.md, "Tensors and layouts"): sequences are time-major (T, B, F); weights are
+Layouts follow PyTorch (docs/architecture.md, "Tensors and layouts"): sequences are time-major (T, B, F); weights are
 w_ih (G*H, I), w_hh (G*H, H), biases (G*H,); gate order LSTM i,f,g,o (G=4), GRU r,z,n (G=3), RNN G=1.
 Work happens in the dtype of x (float32 or float64), which every array input must share.
 

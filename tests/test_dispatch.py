@@ -1,4 +1,4 @@
-"""ISA dispatch (design.md, csrc/dispatch.c): what isa_info reports, set_isa, and the RNNKERN_ISA
+"""ISA dispatch (docs/architecture.md, "Kernel slots and tables"; csrc/dispatch.c): what isa_info reports, set_isa, and the RNNKERN_ISA
 override read at import (checked in fresh interpreters, outside the source tree)."""
 import os
 import subprocess

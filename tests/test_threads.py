@@ -1,4 +1,4 @@
-"""Threads (design.md, "Determinism" and "Threads"): results are bitwise identical for any thread
+"""Threads (docs/architecture.md, "Determinism" and "Threads"): results are bitwise identical for any thread
 count; threadpoolctl sees and limits the package's OpenMP runtime; a forked child runs (on one
 thread) instead of hanging; kernels release the GIL."""
 import ctypes

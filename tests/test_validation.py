@@ -1,4 +1,4 @@
-"""Input checking at the boundary (design.md, "Errors"): every bad input raises TypeError/ValueError
+"""Input checking at the boundary (docs/architecture.md, "Errors"): every bad input raises TypeError/ValueError
 before any kernel runs, naming the argument with the expected and the actual shape, dtype or value;
 sizes are refused before allocation; non-contiguous, NaN/Inf and zero-size inputs are handled."""
 import re
