@@ -46,6 +46,11 @@ static inline __m256 rk_v_div_f32(__m256 a, __m256 b) { return _mm256_div_ps(a, 
 static inline __m256 rk_v_zero_f32(void) { return _mm256_setzero_ps(); }
 static inline __m256 rk_v_bcast_f32(const float *p) { return _mm256_broadcast_ss(p); }
 static inline __m256 rk_v_fmadd_f32(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+static inline __m256 rk_v_inreg_f32(__m256 v)
+{
+    __asm__("" : "+v"(v));
+    return v;
+}
 static inline __m256 rk_v_min_f32(__m256 a, __m256 b) { return _mm256_min_ps(a, b); }
 static inline __m256 rk_v_max_f32(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
 static inline __m256 rk_v_and_f32(__m256 a, __m256 b) { return _mm256_and_ps(a, b); }
@@ -81,6 +86,11 @@ static inline __m256d rk_v_div_f64(__m256d a, __m256d b) { return _mm256_div_pd(
 static inline __m256d rk_v_zero_f64(void) { return _mm256_setzero_pd(); }
 static inline __m256d rk_v_bcast_f64(const double *p) { return _mm256_broadcast_sd(p); }
 static inline __m256d rk_v_fmadd_f64(__m256d a, __m256d b, __m256d c) { return _mm256_fmadd_pd(a, b, c); }
+static inline __m256d rk_v_inreg_f64(__m256d v)
+{
+    __asm__("" : "+v"(v));
+    return v;
+}
 static inline __m256d rk_v_min_f64(__m256d a, __m256d b) { return _mm256_min_pd(a, b); }
 static inline __m256d rk_v_max_f64(__m256d a, __m256d b) { return _mm256_max_pd(a, b); }
 static inline __m256d rk_v_and_f64(__m256d a, __m256d b) { return _mm256_and_pd(a, b); }

@@ -37,6 +37,11 @@ static inline __m512 rk_v_div_f32(__m512 a, __m512 b) { return _mm512_div_ps(a, 
 static inline __m512 rk_v_zero_f32(void) { return _mm512_setzero_ps(); }
 static inline __m512 rk_v_bcast_f32(const float *p) { return _mm512_set1_ps(*p); }
 static inline __m512 rk_v_fmadd_f32(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+static inline __m512 rk_v_inreg_f32(__m512 v)
+{
+    __asm__("" : "+v"(v));
+    return v;
+}
 static inline __m512 rk_v_min_f32(__m512 a, __m512 b) { return _mm512_min_ps(a, b); }
 static inline __m512 rk_v_max_f32(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
 static inline __m512 rk_v_and_f32(__m512 a, __m512 b) { return _mm512_and_ps(a, b); }
@@ -75,6 +80,11 @@ static inline __m512d rk_v_div_f64(__m512d a, __m512d b) { return _mm512_div_pd(
 static inline __m512d rk_v_zero_f64(void) { return _mm512_setzero_pd(); }
 static inline __m512d rk_v_bcast_f64(const double *p) { return _mm512_set1_pd(*p); }
 static inline __m512d rk_v_fmadd_f64(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
+static inline __m512d rk_v_inreg_f64(__m512d v)
+{
+    __asm__("" : "+v"(v));
+    return v;
+}
 static inline __m512d rk_v_min_f64(__m512d a, __m512d b) { return _mm512_min_pd(a, b); }
 static inline __m512d rk_v_max_f64(__m512d a, __m512d b) { return _mm512_max_pd(a, b); }
 static inline __m512d rk_v_and_f64(__m512d a, __m512d b) { return _mm512_and_pd(a, b); }

@@ -14,6 +14,9 @@
  *   zero() bcast(p)            all lanes 0; all lanes *p
  *   fmadd(a, b, c)             a b + c, fused (one rounding) where the ISA has FMA; the scalar
  *                              path multiplies, then adds. Products use it, element-wise code never
+ *   inreg(v)                   v, held in a register: a value loaded once and used by several
+ *                              FMAs is not folded into each of them as a memory operand (which
+ *                              costs a load per use)
  *   rk_prefetch(p)             a hint to bring p's cache line into L1
  *   min(a, b) max(a, b)        x86 semantics, a < b ? a : b and a > b ? a : b: the second operand
  *                              comes back when either is NaN, so min(C, x) and max(C, x) keep NaN x
@@ -62,6 +65,7 @@ static inline float rk_v_div_f32(float a, float b) { return a / b; }
 static inline float rk_v_zero_f32(void) { return 0.0f; }
 static inline float rk_v_bcast_f32(const float *p) { return *p; }
 static inline float rk_v_fmadd_f32(float a, float b, float c) { return a * b + c; }
+static inline float rk_v_inreg_f32(float v) { return v; }
 static inline float rk_v_min_f32(float a, float b)
 {
 #if defined(__SSE2__)
@@ -115,6 +119,7 @@ static inline double rk_v_div_f64(double a, double b) { return a / b; }
 static inline double rk_v_zero_f64(void) { return 0.0; }
 static inline double rk_v_bcast_f64(const double *p) { return *p; }
 static inline double rk_v_fmadd_f64(double a, double b, double c) { return a * b + c; }
+static inline double rk_v_inreg_f64(double v) { return v; }
 static inline double rk_v_min_f64(double a, double b)
 {
 #if defined(__SSE2__)
