@@ -5,4 +5,7 @@
 #define RK_PASTE_(a, b) a##_##b
 #define RK_PASTE(a, b) RK_PASTE_(a, b)
 #define RK_T(name) RK_PASTE(name, SFX) /* RK_T(rk_gemm) -> rk_gemm_f32 */
+/* In an ISA's unit (after simd/<isa>.h): the dtype and the ISA, so that a static helper's
+ * name still says which copy it is in a profile or a disassembly: panel_tile_f32_avx512 */
+#define RK_TI(name) RK_PASTE(RK_T(name), RK_SIMD_SFX)
 #endif

@@ -6,11 +6,12 @@
 #define REAL float
 #define SFX f32
 #include "epilogue.inc"
+
+const rk_epilogues_f32 rk_epilogues_f32_scalar = RK_EPILOGUES;
 #undef REAL
 #undef SFX
 #define REAL double
 #define SFX f64
 #include "epilogue.inc"
 
-const rk_epilogues_f32 rk_epilogues_f32_scalar = RK_EPILOGUES(f32);
-const rk_epilogues_f64 rk_epilogues_f64_scalar = RK_EPILOGUES(f64);
+const rk_epilogues_f64 rk_epilogues_f64_scalar = RK_EPILOGUES;

@@ -11,5 +11,5 @@
 #define SFX f64
 #include "peak_probe.inc"
 
-double rk_peak_probe_f32_scalar(int64_t iters, double *sink) { return peak_probe_f32(iters, sink); }
-double rk_peak_probe_f64_scalar(int64_t iters, double *sink) { return peak_probe_f64(iters, sink); }
+double rk_peak_probe_f32_scalar(int64_t iters, double *sink) { return peak_probe_f32_scalar(iters, sink); }
+double rk_peak_probe_f64_scalar(int64_t iters, double *sink) { return peak_probe_f64_scalar(iters, sink); }

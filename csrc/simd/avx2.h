@@ -12,6 +12,7 @@ typedef __m256d rk_m_f64;
 #define RK_VW_f32 8
 #define RK_VW_f64 4
 #define RK_SIMD_ISA "avx2"
+#define RK_SIMD_SFX avx2
 #define RK_VREGS 16
 #define RK_VREG_NAME "ymm"
 

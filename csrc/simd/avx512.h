@@ -13,6 +13,7 @@ typedef __mmask8 rk_m_f64;
 #define RK_VW_f32 16
 #define RK_VW_f64 8
 #define RK_SIMD_ISA "avx512"
+#define RK_SIMD_SFX avx512
 #define RK_VREGS 32
 #define RK_VREG_NAME "zmm"
 

@@ -2,7 +2,7 @@
  * panel product, the activations, the cell epilogues, the peak probe) is written against, once.
  * Every simd/<isa>.h defines the same names with the same semantics, per dtype:
  *
- *   RK_SIMD_ISA                the ISA's name ("scalar", "avx2", "avx512"), for kernel names
+ *   RK_SIMD_ISA, RK_SIMD_SFX   the ISA's name as a string and as a token, for kernel names
  *   RK_VREGS                   vector registers the kernels may tile over (16 ymm, 32 zmm)
  *   RK_VREG_NAME               what one is called ("lane", "ymm", "zmm"), for descriptions
  *   rk_v_f32 / rk_v_f64        a vector of RK_VW_f32 / RK_VW_f64 lanes
@@ -41,6 +41,7 @@ typedef int rk_m_f64;
 #define RK_VW_f32 1
 #define RK_VW_f64 1
 #define RK_SIMD_ISA "scalar"
+#define RK_SIMD_SFX scalar
 #define RK_VREGS 16
 #define RK_VREG_NAME "lane"
 
