@@ -1,5 +1,7 @@
-"""The benchmark's machinery (rnnkern/bench.py) on a tiny grid: the JSON it writes, the clean child
-process, torch's column when torch is missing, and the target rules on made-up numbers."""
+"""The benchmark's machinery (rnnkern/bench/): the environment each contender's process gets, the turn
+order, the target rules on made-up rows, and one tiny run of the command line that checks its JSON.
+Every environment variable a test asserts about is set or deleted by that test (monkeypatch): nothing
+here depends on the environment the suite runs in."""
 import importlib.util
 import json
 import math
@@ -7,9 +9,13 @@ import sys
 
 import pytest
 
+import rnnkern
 from rnnkern import _peak, bench
+from rnnkern.bench import cli, env, lineup, targets, timing, worker
 
-TINY = ["--shapes", "3,2,4,5", "--reps", "1", "--no-plot", "--peak", "estimate"]
+TINY = ["--shapes", "3,2,4,5", "--reps", "1", "--budget", "0.2", "--no-plot", "--peak", "estimate"]
+BLAS_OVERRIDES = {"OPENBLAS_CORETYPE": "Prescott", "OPENBLAS_L2_SIZE": "512"}
+HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def _load(path):
@@ -26,78 +32,206 @@ def _check_row(row, cell, mode, threads):
     assert row["reps"] == len(rk["times_s"]) == 1
     assert rk["median_s"] > 0 and math.isclose(rk["gflops"], row["flops"] / rk["median_s"] * 1e-9)
     assert math.isclose(rk["us_per_step"], rk["median_s"] / 3 * 1e6)
-    assert "median_s" in row["reference"]
     assert row["target"]["met"] in (True, False, None) and row["target"]["text"]
 
 
-def test_cli_runs_in_a_clean_child_and_writes_json(tmp_path, monkeypatch):
-    # the OpenBLAS override must not reach the measuring process, which gets OMP_WAIT_POLICY=PASSIVE
-    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    path = tmp_path / "b.json"
-    assert bench.main(["--cells", "lstm", "gru", "rnn-tanh", "--threads", "1", "2", "--json", str(path)] + TINY) == 0
-    meta, rows = _load(path)
-    assert meta["complete"] is True and meta["duration_s"] > 0
-    assert meta["env"]["OMP_WAIT_POLICY"] == "PASSIVE"
-    assert meta["env"]["unset"] == ["OPENBLAS_CORETYPE=Haswell"]
-    assert meta["peak"]["1"]["source"] in ("estimated", "unknown")  # --peak estimate: no probe
-    expected = [(c, m, n) for c in ("lstm", "gru", "rnn-tanh") for m in bench.MODES for n in (1, 2)]
-    assert [(r["cell"], r["mode"], r["threads"]) for r in rows] == expected
-    has_torch = importlib.util.find_spec("torch") is not None
-    for row, key in zip(rows, expected):
-        _check_row(row, *key)
-        if has_torch:  # the same weights in both
-            assert row["torch"]["median_s"] > 0 and row["max_abs_diff_vs_torch"] < 1e-5
-        # the 2-thread row's scaling is the 1-thread time over its own
-        if row["threads"] == 2:
-            one = next(r for r in rows if (r["cell"], r["mode"], r["threads"]) == (row["cell"], row["mode"], 1))
-            assert math.isclose(row["scaling"], one["rnnkern"]["median_s"] / row["rnnkern"]["median_s"])
+# ---- the environment of each contender -----------------------------------------------------------
+
+def test_reference_env_unsets_the_openblas_overrides():
+    base = dict(BLAS_OVERRIDES, PATH="/bin", OPENBLAS_NUM_THREADS="7")
+    got, changes = env.contender_env(base, "reference", threads=2)
+    assert "OPENBLAS_CORETYPE" not in got and "OPENBLAS_L2_SIZE" not in got
+    assert got["OPENBLAS_NUM_THREADS"] == "2" and got["OPENBLAS_THREAD_TIMEOUT"] == env.BLAS_THREAD_TIMEOUT
+    assert got["PATH"] == "/bin" and "OMP_WAIT_POLICY" not in got
+    assert changes["OPENBLAS_CORETYPE"] == ("Prescott", None) and changes["OPENBLAS_NUM_THREADS"] == ("7", "2")
+    assert base["OPENBLAS_CORETYPE"] == "Prescott"  # the caller's dict is left alone
 
 
-def test_torch_column_is_skipped_without_torch(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("kind", ["rnnkern", "torch"])
+def test_rnnkern_and_torch_get_the_users_env(kind):
+    base = dict(BLAS_OVERRIDES, PATH="/bin")
+    got, changes = env.contender_env(base, kind, isa="avx2" if kind == "rnnkern" else None)
+    assert "OMP_WAIT_POLICY" not in got  # never imposed
+    assert {k: got[k] for k in BLAS_OVERRIDES} == BLAS_OVERRIDES  # theirs to keep: they do not run OpenBLAS
+    assert got.get("RNNKERN_ISA") == ("avx2" if kind == "rnnkern" else None)
+    assert set(changes) == ({"RNNKERN_ISA"} if kind == "rnnkern" else set())
+    # a wait policy the user chose stays; one that a benchmark's clean_env imposed goes
+    assert env.contender_env(dict(base, OMP_WAIT_POLICY="PASSIVE"), kind)[0]["OMP_WAIT_POLICY"] == "PASSIVE"
+    imposed = env.clean_env(base)
+    assert imposed["OMP_WAIT_POLICY"] == "PASSIVE" and env.MARK in imposed
+    got, changes = env.contender_env(imposed, kind)
+    assert "OMP_WAIT_POLICY" not in got and "OPENBLAS_THREAD_TIMEOUT" not in got and env.MARK not in got
+    assert changes["OMP_WAIT_POLICY"] == ("PASSIVE", None)
+
+
+def test_clean_env_for_the_one_process_gemm_benchmark():
+    got = bench.clean_env(dict(BLAS_OVERRIDES, PATH="/bin"))
+    assert got["OMP_WAIT_POLICY"] == "PASSIVE" and got["PATH"] == "/bin"
+    assert "OPENBLAS_CORETYPE" not in got and "OPENBLAS_L2_SIZE" not in got
+    assert got[env.MARK] == "OPENBLAS_CORETYPE=Prescott;OPENBLAS_L2_SIZE=512"
+    assert bench.clean_env({"PATH": "/bin"})[env.MARK] == "-"
+
+
+def test_worker_processes_see_their_environment(monkeypatch):
+    for k, v in BLAS_OVERRIDES.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    monkeypatch.setenv(env.MARK, "-")  # as if a benchmark had imposed the policy on this process
+    monkeypatch.delenv("RNNKERN_ISA", raising=False)
+    best = rnnkern.isa_info()["best"]
+    ref, rk = worker.Worker("reference", "reference", threads=1), worker.Worker("rnnkern", "rnnkern", isa=best)
+    try:
+        seen_ref, seen_rk = ref.call("hello")["env"], rk.call("hello")
+        with pytest.raises(worker.WorkerError, match="unknown command"):
+            rk.call("no-such-command")
+        assert rk.call("hello")["pid"] == seen_rk["pid"]  # an error leaves the process serving
+    finally:
+        ref.close()
+        rk.close()
+    assert seen_ref["OPENBLAS_CORETYPE"] is None and seen_ref["OPENBLAS_L2_SIZE"] is None
+    assert seen_ref["OPENBLAS_NUM_THREADS"] == "1" and seen_ref["OMP_WAIT_POLICY"] is None
+    assert seen_rk["env"]["OMP_WAIT_POLICY"] is None and seen_rk["env"]["OPENBLAS_CORETYPE"] == "Prescott"
+    assert seen_rk["isa"]["active"] == best and seen_rk["env"]["RNNKERN_ISA"] == best
+
+
+# ---- turns ---------------------------------------------------------------------------------------
+
+class FakeWorker:
+    """Answers "time" with a made-up duration proportional to the steps, and logs every call."""
+
+    def __init__(self, name, log, seconds, kind="rnnkern", T=100):
+        self.name, self.kind, self.log, self.seconds, self.T = name, kind, log, seconds, T
+
+    def call(self, command, **kw):
+        self.log.append((self.name, command, kw.get("steps")))
+        return self.seconds * (kw["steps"] or self.T) / self.T
+
+
+def test_turn_order():
+    assert timing.turn_order(["a", "b", "c"], 2) == [(0, "a"), (0, "b"), (0, "c"), (1, "a"), (1, "b"), (1, "c")]
+    log = []
+    turns = [(n, FakeWorker(n, log, 1.0)) for n in ("rnnkern", "torch", "reference")]
+    times = timing.take_turns(turns, 2, steps=5, sleep=lambda s: log.append(("sleep", s, None)))
+    assert times == {n: [0.05, 0.05] for n in ("rnnkern", "torch", "reference")}
+    assert [e[0] for e in log] == ["sleep", "rnnkern", "sleep", "torch", "sleep", "reference"] * 2
+
+
+def test_measure_row_warms_probes_then_takes_turns():
+    log = []
+    turns = [(n, FakeWorker(n, log, s)) for n, s in (("rnnkern", 0.01), ("torch", 0.02), ("reference", 0.03))]
+    times, reps, skipped = timing.measure_row(turns, T=100, reps=3, budget_s=10, reference="reference", settle_s=0)
+    assert reps == 3 and skipped == {} and set(times) == {"rnnkern", "torch", "reference"}
+    names = ["rnnkern", "torch", "reference"]
+    # 2-step warm-up, 10-step probe, full-length warm-up, then 3 timed repetitions: always in turns
+    steps = [2, 10, None, None, None, None]
+    assert log == [(n, "time", s) for s in steps for n in names]
+    # the budget cuts repetitions (never under 1); a slow reference sits the row out
+    log.clear()
+    _, reps, skipped = timing.measure_row(turns, T=100, reps=5, budget_s=0.1, ref_max_s=0.01,
+                                          reference="reference", settle_s=0)
+    assert "--ref-max-s" in skipped["reference"]["skipped"] and skipped["reference"]["too_slow"]
+    assert reps == 3 and log[-1][0] == "torch" and log.count(("reference", "time", None)) == 0
+    assert timing.repetitions(1.0, 5, 0) == 5 and timing.repetitions(10.0, 5, 1.0) == 1
+    assert timing.median([3, 1, 2]) == 2 and timing.median([4, 1, 2, 3]) == 2.5
+
+
+def test_lineup_turns_and_torch_left_out():
+    class Fake(FakeWorker):
+        def __init__(self, name, kind, isa=None, threads=None):
+            super().__init__(name, [], 1.0, kind)
+            self.isa, self.threads, self.changes, self.closed = isa, threads, {}, False
+
+        def call(self, command, **kw):
+            return {"pid": 1, "skipped": "not importable (test)" if self.kind == "torch" else None}
+
+        def close(self):
+            self.closed = True
+
+    assert [n for n, _, _ in lineup.names(["avx2"])] == ["rnnkern", "torch", "reference"]
+    assert [n for n, _, _ in lineup.names(["scalar", "avx2"], torch=False)] == ["rnnkern scalar", "rnnkern avx2",
+                                                                                "reference"]
+    lu = lineup.Lineup(["avx2"], "avx2", [1, 2], start=Fake)
+    assert lu.torch is None and lu.torch_why == "not importable (test)"
+    assert [(n, w.threads) for n, w in lu.turns(2)] == [("rnnkern", None), ("reference", 2)]
+    assert set(lu.describe()["reference"]["processes"]) == {1, 2}
+    lu.close()
+
+
+def test_torch_session_without_torch(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    facts = worker.Session("torch").hello()
+    assert "not importable" in facts["skipped"] and facts["versions"]["torch"] is None
+
+
+# ---- the command line ----------------------------------------------------------------------------
+
+def _clean_parent_env(monkeypatch):
+    for k, v in BLAS_OVERRIDES.items():
+        monkeypatch.setenv(k, v)
+    for k in ("OMP_WAIT_POLICY", "RNNKERN_ISA", env.MARK, "OPENBLAS_NUM_THREADS"):
+        monkeypatch.delenv(k, raising=False)
+
+
+def test_cli_tiny_run_writes_json(tmp_path, monkeypatch, capsys):
+    _clean_parent_env(monkeypatch)
+    threads_before = rnnkern.get_num_threads()
     path = tmp_path / "b.json"
-    assert bench.run(["--cells", "rnn-tanh", "--modes", "training", "--threads", "1", "--json", str(path)]
-                     + TINY) == 0
+    assert bench.main(["--cells", "gru", "--modes", "inference", "--threads", "1", "--no-torch",
+                       "--json", str(path)] + TINY) == 0
     out = capsys.readouterr().out
-    assert "not importable" in out and "its column is skipped" in out
+    assert "own process" in out and "take turns" in out and "left out (--no-torch)" in out
     meta, rows = _load(path)
-    assert meta["versions"]["torch"] is None
+    assert meta["complete"] is True and meta["duration_s"] > 0 and meta["torch_skipped"] == "left out (--no-torch)"
+    assert meta["peak"]["1"]["source"] in ("estimated", "unknown")  # --peak estimate: no probe
+    assert meta["method"]["order"] == ["rnnkern", "reference"] and meta["method"]["seed"] == 0
+    rk, ref = meta["contenders"]["rnnkern"], meta["contenders"]["reference"]
+    assert rk["hello"]["env"]["OMP_WAIT_POLICY"] is None and rk["hello"]["isa"]["active"] == meta["isa"]["best"]
+    assert ref["hello"]["env"]["OPENBLAS_CORETYPE"] is None and ref["hello"]["env"]["OPENBLAS_L2_SIZE"] is None
+    assert ref["env_changes"]["OPENBLAS_CORETYPE"] == ["Prescott", None]
+    assert ref["hello"]["pid"] != rk["hello"]["pid"]
     (row,) = rows
-    _check_row(row, "rnn-tanh", "training", 1)
-    assert row["torch"] == {"skipped": "torch absent"} and row["x_torch"] is None
+    _check_row(row, "gru", "inference", 1)
+    assert "median_s" in row["reference"] and row["x_reference"] > 0
+    assert row["torch"] == {"skipped": "left out (--no-torch)"} and row["x_torch"] is None
     assert row["target"]["met"] is None and "no torch" in row["target"]["text"]
+    assert list(row["isas"]) == [meta["isa"]["best"]] and row["rnnkern"]["isa"] == meta["isa"]["best"]
+    assert rnnkern.get_num_threads() == threads_before  # the parent's own threads are left alone
 
 
-def test_reference_skipped_when_too_slow(tmp_path, capsys):
+def test_cli_reference_skipped_when_too_slow(tmp_path, monkeypatch, capsys):
+    _clean_parent_env(monkeypatch)
     path = tmp_path / "b.json"
-    bench.run(["--cells", "gru", "--modes", "inference", "--threads", "1", "--no-torch", "--ref-max-s", "0",
-               "--json", str(path)] + TINY)
+    bench.main(["--cells", "rnn-relu", "--modes", "training", "--threads", "1", "--no-torch", "--ref-max-s", "0",
+                "--json", str(path)] + TINY)
     (row,) = _load(path)[1]
     assert "--ref-max-s" in row["reference"]["skipped"] and row["x_reference"] is None
     assert " skip " in capsys.readouterr().out
 
 
-def test_environment_rules():
-    assert bench.needs_clean_process({})
-    assert bench.needs_clean_process({"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_L2_SIZE": "1"})
-    assert not bench.needs_clean_process({"OMP_WAIT_POLICY": "passive"})
-    env = bench.clean_env({"OPENBLAS_CORETYPE": "Zen", "OPENBLAS_L2_SIZE": "1", "PATH": "/bin"})
-    assert env["OMP_WAIT_POLICY"] == "PASSIVE" and env["PATH"] == "/bin"
-    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
-    assert not bench.needs_clean_process(env)  # the child never spawns again
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_cli_with_torch(tmp_path, monkeypatch):
+    _clean_parent_env(monkeypatch)
+    path = tmp_path / "b.json"
+    assert bench.main(["--cells", "lstm", "--modes", "training", "--threads", "1", "--no-reference",
+                       "--json", str(path)] + TINY) == 0
+    meta, (row,) = _load(path)
+    assert meta["contenders"]["torch"]["hello"]["env"]["OMP_WAIT_POLICY"] is None
+    assert meta["contenders"]["torch"]["hello"]["pid"] != meta["contenders"]["rnnkern"]["hello"]["pid"]
+    _check_row(row, "lstm", "training", 1)
+    assert row["torch"]["median_s"] > 0 and row["max_abs_diff_vs_torch"] < 1e-5  # the same weights in both
+    assert row["reference"] == {"skipped": "left out (--no-reference)"}
 
 
 def test_options():
-    args = bench._options(["--cells", "lstm,rnn", "--modes", "train", "--shapes", "10x1x8x8", "1,2,3,4"])
+    args = cli._options(["--cells", "lstm,rnn", "--modes", "train", "--shapes", "10x1x8x8", "1,2,3,4"])
     assert args.cells == ["lstm", "rnn-tanh"] and args.modes == ["training"]
     assert args.shapes == [(10, 1, 8, 8), (1, 2, 3, 4)] and args.threads == [1, 2] and args.reps == 5
-    quick = bench._options(["--quick"])
+    quick = cli._options(["--quick"])
     assert quick.shapes == list(bench.QUICK_SHAPES) and set(quick.shapes) <= set(bench.DEFAULT_SHAPES)
     with pytest.raises(SystemExit):
-        bench._options(["--shapes", "1,2,3"])
+        cli._options(["--shapes", "1,2,3"])
     with pytest.raises(SystemExit):
-        bench._options(["--cells", "lstmx"])
+        cli._options(["--cells", "lstmx"])
 
 
 def test_flops():
@@ -105,6 +239,8 @@ def test_flops():
     assert bench.flops("gru", "training", 2, 3, 4, 5) == 3 * 2 * 2 * 3 * 3 * 5 * 9
     assert bench.flops("rnn-relu", "inference", 2, 3, 4, 5) == 2 * 2 * 3 * 5 * 9
 
+
+# ---- targets on made-up rows ---------------------------------------------------------------------
 
 def _row(cell="lstm", mode="inference", B=8, H=64, threads=1, rk_s=1.0, torch_s=None, T=100, I=64):
     f = bench.flops(cell, mode, T, B, I, H)
@@ -151,7 +287,10 @@ def test_target_scaling_and_latency():
     slow = _row(B=1, H=256, I=256, threads=2, rk_s=1e-2, torch_s=1.0)  # 100 us per step
     t = bench.evaluate_target(slow, 50.0)
     assert t["met"] is False and "100.0 us/step > 3" in t["text"] and "even at 100% peak" in t["text"]
+    assert all(line for line in targets.describe())
 
+
+# ---- the peak and the chart ----------------------------------------------------------------------
 
 def test_peak_estimate_and_probe():
     zen1 = {"vendor": "AuthenticAMD", "family": 23, "model": 1, "mhz": 2000.0, "cores": 2}
@@ -176,7 +315,6 @@ def test_peak_estimate_and_probe():
 
 
 def test_peak_of_this_machine():
-    import rnnkern
     from rnnkern import _ext
 
     got = _peak.fma_peak(rnnkern.isa_info()["best"], "float32", 1, ext=_ext)
@@ -184,12 +322,10 @@ def test_peak_of_this_machine():
     assert got["gflops"] is None or got["gflops"] > 0
 
 
-def test_in_process_run_restores_thread_counts(tmp_path):
-    import rnnkern
-    from threadpoolctl import threadpool_info
+def test_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    from rnnkern.bench import output
 
-    blas = lambda: [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]  # noqa: E731
-    before, blas_before = rnnkern.get_num_threads(), blas()
-    bench.run(["--cells", "rnn-tanh", "--modes", "inference", "--threads", "1", "--no-torch",
-               "--json", str(tmp_path / "b.json")] + TINY)
-    assert rnnkern.get_num_threads() == before and blas() == blas_before
+    rows = [dict(_row(torch_s=2.0), x_torch=2.0), dict(_row(threads=2, torch_s=3.0), x_torch=3.0)]
+    assert output.plot(rows, tmp_path / "b.png", {1: 100.0, 2: 200.0})
+    assert (tmp_path / "b.png").stat().st_size > 0
