@@ -3,7 +3,8 @@ keeps what it measured) and, when matplotlib is installed, a PNG chart beside it
 import json
 from pathlib import Path
 
-from .targets import target_ratio
+from .problems import cell_kind
+from .targets import RATIO_MIN_B, target_ratio
 
 
 def write_json(path, meta, rows, complete):
@@ -38,7 +39,9 @@ def plot(rows, path, peaks):
             ax.bar([i + (j - (len(threads) - 1) / 2) * width for i in range(len(shapes))], ys, width,
                    label=f"{n} thread{'s' if n > 1 else ''}")
         if use_torch:
-            ax.axhline(target_ratio(cell, mode), color="green", ls="--", lw=1, label="target ratio")
+            min_b = RATIO_MIN_B[cell_kind(cell)[0]]
+            ax.axhline(target_ratio(cell, mode), color="green", ls="--", lw=1,
+                       label="target ratio" + (f" (B >= {min_b})" if min_b > 1 else ""))
             ax.axhline(1.0, color="black", lw=0.8)
             ax.set_yscale("log")
             ax.set_ylabel("x torch")
