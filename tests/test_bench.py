@@ -111,28 +111,52 @@ def test_turn_order():
     assert timing.turn_order(["a", "b", "c"], 2) == [(0, "a"), (0, "b"), (0, "c"), (1, "a"), (1, "b"), (1, "c")]
     log = []
     turns = [(n, FakeWorker(n, log, 1.0)) for n in ("rnnkern", "torch", "reference")]
-    times = timing.take_turns(turns, 2, steps=5, sleep=lambda s: log.append(("sleep", s, None)))
+    waits = []
+    times = timing.take_turns(turns, 2, steps=5, settle=lambda w: log.append(("settle", w.name)) or 0.5, waits=waits)
     assert times == {n: [0.05, 0.05] for n in ("rnnkern", "torch", "reference")}
-    assert [e[0] for e in log] == ["sleep", "rnnkern", "sleep", "torch", "sleep", "reference"] * 2
+    # each call is followed by waiting for that contender's threads to sleep, before the next one's call
+    assert log == [e for n in ("rnnkern", "torch", "reference") for e in ((n, "time", 5), ("settle", n))] * 2
+    assert waits == [0.5] * 6
 
 
 def test_measure_row_warms_probes_then_takes_turns():
     log = []
     turns = [(n, FakeWorker(n, log, s)) for n, s in (("rnnkern", 0.01), ("torch", 0.02), ("reference", 0.03))]
-    times, reps, skipped = timing.measure_row(turns, T=100, reps=3, budget_s=10, reference="reference", settle_s=0)
-    assert reps == 3 and skipped == {} and set(times) == {"rnnkern", "torch", "reference"}
+    times, reps, skipped, waited = timing.measure_row(turns, T=100, reps=3, budget_s=10, reference="reference",
+                                                      settle=lambda w: 0.0)
+    assert reps == 3 and skipped == {} and set(times) == {"rnnkern", "torch", "reference"} and waited == 0
     names = ["rnnkern", "torch", "reference"]
     # 2-step warm-up, 10-step probe, full-length warm-up, then 3 timed repetitions: always in turns
     steps = [2, 10, None, None, None, None]
     assert log == [(n, "time", s) for s in steps for n in names]
     # the budget cuts repetitions (never under 1); a slow reference sits the row out
     log.clear()
-    _, reps, skipped = timing.measure_row(turns, T=100, reps=5, budget_s=0.1, ref_max_s=0.01,
-                                          reference="reference", settle_s=0)
+    _, reps, skipped, _ = timing.measure_row(turns, T=100, reps=5, budget_s=0.1, ref_max_s=0.01,
+                                             reference="reference", settle=lambda w: 0.0)
     assert "--ref-max-s" in skipped["reference"]["skipped"] and skipped["reference"]["too_slow"]
     assert reps == 3 and log[-1][0] == "torch" and log.count(("reference", "time", None)) == 0
     assert timing.repetitions(1.0, 5, 0) == 5 and timing.repetitions(10.0, 5, 1.0) == 1
     assert timing.median([3, 1, 2]) == 2 and timing.median([4, 1, 2, 3]) == 2.5
+
+
+def test_settle_waits_until_a_process_sleeps():
+    import subprocess
+    import time
+
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time() + 0.3\nwhile time.time() < t: pass\n"
+                             "time.sleep(30)"])
+    try:
+        time.sleep(0.05)
+        if timing.running_threads(busy.pid) is None:
+            pytest.skip("/proc cannot tell whether threads run here")
+        assert timing.running_threads(busy.pid) == 1
+        assert timing.settle(busy.pid, max_s=0.05) >= 0.05  # still spinning: gives up at max_s
+        waited = timing.settle(busy.pid, max_s=10)
+        assert waited < 5 and timing.running_threads(busy.pid) == 0
+        assert timing.settle(busy.pid) < 0.05  # asleep: no wait
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 def test_lineup_turns_and_torch_left_out():

@@ -16,7 +16,7 @@ from . import machine, output, report, targets
 from .contenders import CONTENDERS, RNNKERN
 from .lineup import Lineup
 from .problems import CELLS, DEFAULT_CELLS, DEFAULT_SHAPES, MODES, QUICK_SHAPES, flops, fmt_shape
-from .timing import PROBE_STEPS, SETTLE_S, measure_row, median
+from .timing import PROBE_STEPS, SETTLE_MAX_S, measure_row, median
 
 
 def _shape(text):
@@ -119,7 +119,8 @@ def _measure(lineup, cell, mode, shape, n, args, peak):
             turns.append((name, w))
     kinds = {name: w.kind for name, w in turns}
     ref = next((name for name, k in kinds.items() if k == "reference"), None)
-    times, row["reps"], too_slow = measure_row(turns, T, args.reps, args.budget, args.ref_max_s, ref)
+    times, row["reps"], too_slow, row["settle_max_s"] = measure_row(turns, T, args.reps, args.budget,
+                                                                   args.ref_max_s, ref)
     skipped.update({kinds[name]: v for name, v in too_slow.items()})
     row["isas"] = {}
     for name, ts in times.items():
@@ -165,7 +166,7 @@ def _meta(lineup, args, argv, started):
             "peak_estimate_1_thread": machine.peak_estimate(args.dtype),
             "peak_scaled": machine.probe_scaled(peaks, cpu["cores"]),
             "method": {"processes": "one per contender", "order": [name for name, _ in lineup.turns(args.threads[0])],
-                       "settle_s": SETTLE_S, "seed": args.seed},
+                       "settle_max_s": SETTLE_MAX_S, "seed": args.seed},
             "contenders": lineup.describe(), "torch_skipped": lineup.torch_why,
             "loadavg_start": machine.loadavg(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)), "argv": list(argv),

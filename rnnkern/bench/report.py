@@ -34,9 +34,10 @@ def method_lines(meta):
     order = ", ".join(meta["method"]["order"])
     return _wrap("method", f"each contender in its own process, started once with the environment its users "
                            f"would give it (below); they take turns row by row and repetition by repetition "
-                           f"({order}, then again), one call at a time, never two at once, "
-                           f"{meta['method']['settle_s'] * 1e3:g} ms apart so that idle threads sleep; "
-                           f"the same inputs (seed {meta['method']['seed']}) in every process")
+                           f"({order}, then again), one call at a time, never two at once; each next call waits "
+                           f"until the idle threads of the last one's process sleep (at most "
+                           f"{meta['method']['settle_max_s'] * 1e3:g} ms); the same inputs (seed "
+                           f"{meta['method']['seed']}) in every process")
 
 
 def contender_lines(meta, torch_why):

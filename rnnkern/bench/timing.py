@@ -1,12 +1,52 @@
 """Turn-taking and medians. The contenders of a row take turns one call at a time, in a fixed order,
 repetition by repetition (rnnkern, torch, reference, rnnkern, ...): drift in the machine's speed hits
 them alike, and no two ever run at once, since the parent waits for each reply before the next request."""
+import os
 import time
 
-# between turns: idle OpenMP threads spin GOMP_SPINCOUNT (300,000) pauses, some ms, before they sleep,
-# and would take the cores of the contender timed next
-SETTLE_S = 0.02
 PROBE_STEPS = 10  # a call over this many steps estimates a full one
+# After its call, a contender's idle OpenMP threads spin (GOMP_SPINCOUNT pauses, some ms) before they
+# sleep, on the cores the contender timed next needs: its next turn waits until they sleep.
+SETTLE_MAX_S = 0.1     # waiting at most this long
+SETTLE_POLL_S = 0.0005
+SETTLE_FIXED_S = 0.02  # where /proc cannot tell whether they sleep
+
+
+def running_threads(pid):
+    """How many threads of process `pid` are running or runnable (state R in /proc), or None where
+    /proc cannot tell."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    n = 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                n += f.read().rpartition(")")[2].split()[0] == "R"  # after "(comm)", which may hold spaces
+        except (OSError, IndexError):
+            pass  # the thread ended
+    return n
+
+
+def settle(pid, max_s=SETTLE_MAX_S, poll_s=SETTLE_POLL_S, sleep=time.sleep):
+    """Wait until no thread of process `pid` runs (at most max_s; SETTLE_FIXED_S where /proc cannot
+    tell) -> seconds waited."""
+    t0 = time.perf_counter()
+    while True:
+        n = running_threads(pid)
+        if n is None:
+            sleep(SETTLE_FIXED_S)
+            break
+        if n == 0 or time.perf_counter() - t0 >= max_s:
+            break
+        sleep(poll_s)
+    return time.perf_counter() - t0
+
+
+def settle_worker(worker):
+    pid = getattr(worker, "pid", None)
+    return settle(pid) if pid is not None else 0.0
 
 
 def median(xs):
@@ -20,14 +60,16 @@ def turn_order(names, reps):
     return [(r, name) for r in range(reps) for name in names]
 
 
-def take_turns(turns, reps, steps=None, settle_s=SETTLE_S, sleep=time.sleep):
+def take_turns(turns, reps, steps=None, settle=settle_worker, waits=None):
     """turns [(name, worker)] -> {name: [seconds] * reps}: one call per turn, over the first `steps`
-    steps (None: all)."""
+    steps (None: all), each followed by settle(worker), whose seconds are appended to `waits`."""
     workers = dict(turns)
     times = {name: [] for name in workers}
     for _, name in turn_order(list(workers), reps):
-        sleep(settle_s)
         times[name].append(workers[name].call("time", steps=steps))
+        waited = settle(workers[name])
+        if waits is not None:
+            waits.append(waited)
     return times
 
 
@@ -39,11 +81,13 @@ def repetitions(seconds_per_round, reps, budget_s):
     return max(1, min(reps, int(budget_s // max(seconds_per_round, 1e-9))))
 
 
-def measure_row(turns, T, reps, budget_s, ref_max_s=float("inf"), reference=None, settle_s=SETTLE_S):
+def measure_row(turns, T, reps, budget_s, ref_max_s=float("inf"), reference=None, settle=settle_worker):
     """One row: warm every contender, estimate a full call from a PROBE_STEPS one, skip the reference
     (named `reference`) where one call would exceed ref_max_s, fit the repetitions into the budget, time
-    them in turns. -> (times {name: [seconds]}, repetitions, skipped {name: result})."""
-    go = lambda ts, n, steps=None: take_turns(ts, n, steps, settle_s)  # noqa: E731
+    them in turns. -> (times {name: [seconds]}, repetitions, skipped {name: result}, the longest wait
+    for a contender's threads to sleep)."""
+    waits = [0.0]
+    go = lambda ts, n, steps=None: take_turns(ts, n, steps, settle, waits)  # noqa: E731
     # a 2-step call warms every contender (one-time set-up, thread pools)
     go(turns, 1, min(T, 2))
     steps = min(T, PROBE_STEPS)
@@ -61,4 +105,4 @@ def measure_row(turns, T, reps, budget_s, ref_max_s=float("inf"), reference=None
     n = repetitions(total, reps, budget_s)
     if budget_s <= 0 or total * (n + 1) <= budget_s:
         go(turns, 1)  # a full-length warm-up where it is cheap
-    return go(turns, n), n, skipped
+    return go(turns, n), n, skipped, max(waits)

@@ -57,6 +57,7 @@ class Worker:
                 "from rnnkern.bench.worker import serve; sys.exit(serve(sys.argv[2:]))")
         self.proc = subprocess.Popen([sys.executable, "-c", code, root, kind, isa or "-"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env)
+        self.pid = self.proc.pid
 
     def call(self, command, **kwargs):
         try:
