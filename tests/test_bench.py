@@ -196,30 +196,51 @@ def _clean_parent_env(monkeypatch):
         monkeypatch.delenv(k, raising=False)
 
 
-def test_cli_tiny_run_writes_json(tmp_path, monkeypatch, capsys):
+def test_cli_tiny_run_of_every_isa_writes_json(tmp_path, monkeypatch, capsys):
     _clean_parent_env(monkeypatch)
     threads_before = rnnkern.get_num_threads()
+    isas, best = rnnkern.available_isas(), rnnkern.isa_info()["best"]
     path = tmp_path / "b.json"
-    assert bench.main(["--cells", "gru", "--modes", "inference", "--threads", "1", "--no-torch",
+    assert bench.main(["--cells", "gru", "--modes", "inference", "--threads", "1", "--no-torch", "--isa", "all",
                        "--json", str(path)] + TINY) == 0
     out = capsys.readouterr().out
     assert "own process" in out and "take turns" in out and "left out (--no-torch)" in out
+    assert all(f"{isa} ms" in out for isa in isas)
     meta, rows = _load(path)
     assert meta["complete"] is True and meta["duration_s"] > 0 and meta["torch_skipped"] == "left out (--no-torch)"
     assert meta["peak"]["1"]["source"] in ("estimated", "unknown")  # --peak estimate: no probe
-    assert meta["method"]["order"] == ["rnnkern", "reference"] and meta["method"]["seed"] == 0
-    rk, ref = meta["contenders"]["rnnkern"], meta["contenders"]["reference"]
-    assert rk["hello"]["env"]["OMP_WAIT_POLICY"] is None and rk["hello"]["isa"]["active"] == meta["isa"]["best"]
+    assert meta["method"]["order"] == [f"rnnkern {isa}" for isa in isas] + ["reference"]
+    assert meta["method"]["seed"] == 0
+    pids = set()
+    for isa in isas:
+        rk = meta["contenders"][f"rnnkern {isa}"]
+        assert rk["hello"]["env"]["OMP_WAIT_POLICY"] is None and rk["hello"]["env"]["RNNKERN_ISA"] == isa
+        assert rk["hello"]["isa"]["active"] == isa and rk["env_changes"] == {"RNNKERN_ISA": [None, isa]}
+        pids.add(rk["hello"]["pid"])
+    ref = meta["contenders"]["reference"]
     assert ref["hello"]["env"]["OPENBLAS_CORETYPE"] is None and ref["hello"]["env"]["OPENBLAS_L2_SIZE"] is None
     assert ref["env_changes"]["OPENBLAS_CORETYPE"] == ["Prescott", None]
-    assert ref["hello"]["pid"] != rk["hello"]["pid"]
+    assert len(pids | {ref["hello"]["pid"]}) == len(isas) + 1  # a process each
     (row,) = rows
     _check_row(row, "gru", "inference", 1)
     assert "median_s" in row["reference"] and row["x_reference"] > 0
     assert row["torch"] == {"skipped": "left out (--no-torch)"} and row["x_torch"] is None
-    assert row["target"]["met"] is None and "no torch" in row["target"]["text"]
-    assert list(row["isas"]) == [meta["isa"]["best"]] and row["rnnkern"]["isa"] == meta["isa"]["best"]
+    assert list(row["isas"]) == isas and all(row["isas"][i]["median_s"] > 0 for i in isas)
+    assert row["rnnkern"]["isa"] == best and row["rnnkern"]["median_s"] == row["isas"][best]["median_s"]
+    slower = targets.wider_isa_slower(row["isas"])
+    assert (row["target"]["met"] is False) == bool(slower)
+    assert "no torch" in row["target"]["text"] or slower
     assert rnnkern.get_num_threads() == threads_before  # the parent's own threads are left alone
+
+
+def test_isa_choice(monkeypatch):
+    monkeypatch.setattr(rnnkern, "available_isas", lambda: ["scalar", "avx2"])
+    monkeypatch.setattr(rnnkern, "isa_info", lambda: {"best": "avx2"})
+    assert cli._isas(cli._options([])) == (["avx2"], "avx2")  # default: the best path only
+    assert cli._isas(cli._options(["--isa", "all"])) == (["scalar", "avx2"], "avx2")
+    assert cli._isas(cli._options(["--isa", "scalar"])) == (["scalar"], "scalar")
+    with pytest.raises(SystemExit, match="this CPU has only scalar, avx2"):
+        cli._isas(cli._options(["--isa", "avx512"]))
 
 
 def test_cli_reference_skipped_when_too_slow(tmp_path, monkeypatch, capsys):
@@ -332,6 +353,36 @@ def test_target_scaling_and_latency():
     notes = "\n".join(targets.describe())
     for words in ("never slower", "1.5", "85%", "B >= 8", "<= 6 us/step", "B*H >= 8192"):
         assert words in notes
+
+
+def test_wider_isa_slower_is_flagged():
+    res = lambda s: {"median_s": s}  # noqa: E731
+    assert targets.wider_isa_slower({"scalar": res(3.0), "avx2": res(1.0), "avx512": res(0.5)}) == []
+    got = targets.wider_isa_slower({"scalar": res(3.0), "avx2": res(1.0), "avx512": res(1.25)})
+    assert got == [("avx2", "avx512", 1.25)]
+    row = dict(_row(rk_s=1.25, torch_s=10.0), isas={"scalar": res(3.0), "avx2": res(1.0), "avx512": res(1.25)})
+    t = bench.evaluate_target(row, 1e6)
+    assert t["met"] is False and t["text"] == "MISSED: avx512 slower than avx2 (1.25x its time)"
+    row["isas"]["avx512"] = res(0.9)
+    assert bench.evaluate_target(row, 1e6)["met"] is True
+    # float64 rows have no target of their own, but the wider path is still flagged
+    row = dict(row, dtype="float64", isas={"avx2": res(1.0), "avx512": res(2.0)})
+    assert "avx512 slower than avx2" in bench.evaluate_target(row, 1e6)["text"]
+    assert bench.evaluate_target(dict(row, isas={}), 1e6)["met"] is None
+
+
+def test_table_has_a_column_per_isa():
+    from rnnkern.bench import report
+
+    res = lambda s: {"median_s": s, "gflops": 1.0, "us_per_step": 1.0}  # noqa: E731
+    row = dict(_row(rk_s=5e-3), reps=1, reference={"skipped": "x"}, peak_fraction=None, scaling=None,
+               x_torch=None, x_reference=None, isas={"avx2": res(2e-3), "avx512": res(1e-3)},
+               target={"text": "met"})
+    head = report.table_header(["avx2", "avx512"])[1]
+    assert "avx2 ms" in head and "avx512 ms" in head and head.endswith("target")
+    line = report.row_line(row, ["avx2", "avx512"])
+    assert " 5.000 " in line and " 2.000 " in line and " 1.000 " in line and line.endswith("met")
+    assert "avx2 ms" not in report.table_header(["avx2"])[1] and "2.000" not in report.row_line(row, ["avx512"])
 
 
 # ---- the peak and the chart ----------------------------------------------------------------------

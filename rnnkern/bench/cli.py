@@ -68,6 +68,10 @@ def parser():
     p.add_argument("--peak", choices=("probe", "estimate"), default="probe",
                    help="FMA peak: measured by rnnkern's probe (estimated where it has none), or estimated "
                         "from the clock without probing (default: %(default)s)")
+    p.add_argument("--isa", choices=("all",) + tuple(_compiled_isas()),
+                   help="the rnnkern path timed: one by name, or all that this CPU can run, side by side, each in "
+                        "its own process (RNNKERN_ISA), flagging a wider one slower than a narrower one "
+                        "(default: the best this CPU has)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default="rnnkern-bench.json", metavar="PATH", help="results (default: %(default)s)")
@@ -91,12 +95,22 @@ def _options(argv):
     return args
 
 
+def _compiled_isas():
+    import rnnkern
+    return rnnkern.ISAS
+
+
 def _isas(args):
-    """-> (the ISA paths timed, narrowest first; the one the rnnkern column and the targets are about)."""
+    """-> (the ISA paths timed, narrowest first; the one the rnnkern column and the targets are about:
+    the best this CPU has, or the one --isa names)."""
     import rnnkern
 
-    best = rnnkern.isa_info()["best"]
-    return [best], best
+    available, best = rnnkern.available_isas(), rnnkern.isa_info()["best"]
+    if args.isa == "all":
+        return available, best
+    if args.isa and args.isa not in available:
+        raise SystemExit(f"python -m rnnkern bench: --isa {args.isa}: this CPU has only {', '.join(available)}")
+    return [args.isa or best], args.isa or best
 
 
 def _result(times, T, f):
@@ -189,7 +203,8 @@ def main(argv=None):
 
 def _run(lineup, args, argv, started):
     meta, peaks = _meta(lineup, args, argv, started)
-    for line in report.header(meta, lineup.torch_why, args) + [""] + report.table_header():
+    isas = list(lineup.rnnkern)
+    for line in report.header(meta, lineup.torch_why, args) + [""] + report.table_header(isas):
         print(line)
     rows, rk_time = [], {}
     json_path = Path(args.json)
@@ -209,7 +224,7 @@ def _run(lineup, args, argv, started):
                                           if n != 1 and (key, 1) in rk_time else None)
                         row["target"] = targets.evaluate_target(row, peaks[n], row["scaling"] if n == 2 else None)
                         rows.append(row)
-                        print(report.row_line(row), flush=True)
+                        print(report.row_line(row, isas), flush=True)
                         output.write_json(json_path, meta, rows, complete=False)
                 if agree is not None and agree > (1e-3 if args.dtype == "float32" else 1e-9):
                     print(f"  warning: {cell} {fmt_shape(shape)}: rnnkern and torch outputs differ by up to "

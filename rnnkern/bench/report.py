@@ -95,18 +95,27 @@ def header(meta, torch_why, args):
 _COLUMNS = (("cell", 12, "<"), ("mode", 5, "<"), ("T", 5, ">"), ("B", 4, ">"), ("I", 5, ">"), ("H", 5, ">"),
             ("thr", 3, ">"), ("n", 2, ">"), ("ms", 10, ">"), ("us/step", 9, ">"), ("GFLOP/s", 8, ">"),
             ("%peak", 6, ">"), ("torch ms", 10, ">"), ("x torch", 8, ">"), ("ref ms", 9, ">"),
-            ("x ref", 7, ">"), ("2T/1T", 6, ">"), ("target", 0, "<"))
+            ("x ref", 7, ">"), ("2T/1T", 6, ">"))
+_ABOVE = ("",) * 8 + ("rnnkern",) * 4 + ("", "speedup", "", "speedup", "speedup")
 
 
-def _table_line(values):
+def columns(isas):
+    """The table's columns: the rnnkern path's, torch's and the reference's, one per ISA path where
+    several are timed (--isa all), then the verdict."""
+    per_isa = tuple((f"{isa} ms", 10, ">") for isa in isas) if len(isas) > 1 else ()
+    return _COLUMNS + per_isa + (("target", 0, "<"),)
+
+
+def _table_line(values, cols):
     return " ".join(f"{v:{align}{width}}" if width else str(v)
-                    for v, (_, width, align) in zip(values, _COLUMNS)).rstrip()
+                    for v, (_, width, align) in zip(values, cols)).rstrip()
 
 
-def table_header():
-    top = _table_line([c[0] for c in _COLUMNS])
-    return [_table_line(["", "", "", "", "", "", "", "", "rnnkern", "rnnkern", "rnnkern", "rnnkern", "", "speedup",
-                         "", "speedup", "speedup", ""]), top, "-" * max(len(top), 150)]
+def table_header(isas):
+    cols = columns(isas)
+    top = _table_line([c[0] for c in cols], cols)
+    above = _ABOVE + ("path",) * (len(cols) - len(_COLUMNS) - 1) + ("",)
+    return [_table_line(above, cols), top, "-" * max(len(top), 150)]
 
 
 def _fmt_ms(res):
@@ -115,15 +124,16 @@ def _fmt_ms(res):
     return "skip" if res.get("too_slow") else "-"
 
 
-def row_line(row):
+def row_line(row, isas):
     rk = row["rnnkern"]
     speed = lambda k: f"{row[k]:.2f}x" if row.get(k) is not None else "-"  # noqa: E731
     frac = row.get("peak_fraction")
+    per_isa = [_fmt_ms(row["isas"][isa]) for isa in isas] if len(isas) > 1 else []
     return _table_line([row["cell"], row["mode"][:5], row["T"], row["B"], row["I"], row["H"], row["threads"],
                         row["reps"], f"{rk['median_s'] * 1e3:.3f}", f"{rk['us_per_step']:.2f}",
                         f"{rk['gflops']:.2f}", f"{frac:.1%}" if frac is not None else "?",
                         _fmt_ms(row["torch"]), speed("x_torch"), _fmt_ms(row["reference"]), speed("x_reference"),
-                        speed("scaling"), row["target"]["text"]])
+                        speed("scaling")] + per_isa + [row["target"]["text"]], columns(isas))
 
 
 def notes(args, meta):
@@ -134,6 +144,10 @@ def notes(args, meta):
              "(forward + backward) = 3x forward; %peak = rnnkern GFLOP/s over the FMA peak at that thread count;",
              f"ref skip = estimated over --ref-max-s {args.ref_max_s:g} s per call; n < --reps where the "
              f"row would exceed --budget {args.budget:g} s; 2T/1T = rnnkern 1-thread time over 2-thread time."]
+    isas = [c["isa"] for c in meta["contenders"].values() if c["kind"] == "rnnkern"]
+    if len(isas) > 1:
+        lines.append(f"rnnkern columns = the {meta['isa']['best']} path, the best this CPU has; <isa> ms = each "
+                     "path in its own process (RNNKERN_ISA), in the same turns;")
     lines += targets.describe()
     return ["notes: " + lines[0]] + ["       " + ln for ln in lines[1:]]
 

@@ -34,16 +34,19 @@ def evaluate_target(row, peak_gflops, scaling=None):
     """Checks of one row -> {"met": True | False | None (unknown), "text", "checks": [...]}.
 
     row: dict with cell, mode, B, I, H, threads, flops and rnnkern / torch results ({"median_s"} or
-    {"skipped"}) (and "dtype": float64 rows have no target); peak_gflops: the FMA peak at row["threads"]
+    {"skipped"}); optional "dtype" (float64 rows get only the ISA check) and "isas" ({isa: result},
+    narrowest first, from --isa all); peak_gflops: the FMA peak at row["threads"]
     (None if unknown); scaling: rnnkern's 1-thread time over this row's, for a 2-thread row whose 1-thread
     row was measured.
     """
-    if row.get("dtype", "float32") != "float32":
-        return {"met": None, "text": "no target (the targets are float32)", "checks": []}
     checks = []
 
     def check(name, met, goal, got, why=""):
         checks.append({"name": name, "met": met, "goal": goal, "got": got, "why": why})
+
+    if row.get("dtype", "float32") != "float32":
+        _isa_checks(row, check)
+        return _verdict(checks) if checks else {"met": None, "text": "no target (float32 only)", "checks": []}
 
     kind = cell_kind(row["cell"])[0]
     torch = row["torch"]
@@ -53,11 +56,12 @@ def evaluate_target(row, peak_gflops, scaling=None):
     else:
         speedup = torch["median_s"] / row["rnnkern"]["median_s"]
         need = (ratio or 0) * torch["gflops"]
-        if ratio and kind in PEAK_CELLS and peak_gflops and need > PEAK_FRACTION * peak_gflops:
+        peak_rule = bool(ratio and kind in PEAK_CELLS and peak_gflops and need > PEAK_FRACTION * peak_gflops)
+        if peak_rule:
             frac = row["rnnkern"]["gflops"] / peak_gflops
             check("peak", frac >= PEAK_FRACTION, f">= {PEAK_FRACTION:.0%} peak", frac,
                   f"{frac:.0%} peak < {PEAK_FRACTION:.0%} ({ratio:g}x torch needs {need / peak_gflops:.0%})")
-        if ratio and not checks:
+        if ratio and not peak_rule:
             check("ratio", speedup >= ratio, f">= {ratio:g}x torch", speedup, f"{speedup:.2f}x torch < {ratio:g}x")
         else:
             check("never slower", speedup >= NEVER_SLOWER, f">= {NEVER_SLOWER:g}x torch", speedup,
@@ -76,7 +80,23 @@ def evaluate_target(row, peak_gflops, scaling=None):
             if floor > LATENCY_US:
                 why += f" (>= {floor:.1f} even at 100% peak here)"
         check("latency", us <= LATENCY_US, f"<= {LATENCY_US:g} us/step", us, why)
+    _isa_checks(row, check)
+    return _verdict(checks)
 
+
+def _isa_checks(row, check):
+    for narrow, wide, ratio in wider_isa_slower(row.get("isas", {})):
+        check("isa", False, f"{wide} <= {narrow} time", ratio, f"{wide} slower than {narrow} ({ratio:.2f}x its time)")
+
+
+def wider_isa_slower(isas):
+    """[(narrower, wider, wider's time over narrower's)] for every pair of paths where the wider one was
+    slower; isas: {isa: result}, narrowest first (rnnkern.available_isas()'s order)."""
+    timed = [(isa, r["median_s"]) for isa, r in isas.items() if "median_s" in r]
+    return [(a, b, tb / ta) for i, (a, ta) in enumerate(timed) for b, tb in timed[i + 1:] if tb > ta]
+
+
+def _verdict(checks):
     failed = [c for c in checks if c["met"] is False]
     if failed:
         met, text = False, "MISSED: " + "; ".join(c["why"] for c in failed)
@@ -98,4 +118,5 @@ def describe():
             f"  GRU and RNN x torch >= {RATIO[('gru', 'inference')]:g} at B >= {gru_b} (below: never slower);",
             f"  {lat['kind'].upper()} B={lat['B']} H={lat['H']} {lat['mode']} on {lat['threads']} threads "
             f"<= {LATENCY_US:g} us/step;",
-            f"  2T/1T >= {SCALING} where B*H >= {SCALING_MIN_BH}."]
+            f"  2T/1T >= {SCALING} where B*H >= {SCALING_MIN_BH};",
+            "  --isa all: a wider ISA path never slower than a narrower one (any dtype)."]
