@@ -55,7 +55,7 @@ def parser():
     p.add_argument("--shapes", nargs="+", type=_shape, metavar="T,B,I,H",
                    help="shapes (default: the grid in rnnkern.bench.DEFAULT_SHAPES)")
     p.add_argument("--quick", action="store_true",
-                   help=f"a small grid that runs in under a minute: {' '.join(map(fmt_shape, QUICK_SHAPES))},"
+                   help=f"a small grid that runs in about a minute: {' '.join(map(fmt_shape, QUICK_SHAPES))},"
                         " 3 repetitions, --budget 1")
     p.add_argument("--reps", type=int, help="repetitions per row, taken in turns (default: 5; --quick 3)")
     p.add_argument("--budget", type=float, metavar="SECONDS",
