@@ -23,62 +23,15 @@ static inline int64_t rk_chunk_steps(int64_t T, int64_t B)
     return tc < T ? tc : T;
 }
 
-#define RK_DECLARE_RECUR(SFX, REAL)                                                              \
-    typedef struct rk_recur_##SFX rk_recur_##SFX;                                               \
-    /* Finish one panel of one valid batch row at step t from its pre-activations acc          \
-     * (G*RK_PANEL): write the new states (and, training, the saved gates) */                   \
-    typedef void (*rk_fwd_epilogue_##SFX)(const rk_recur_##SFX *r, int64_t t, int64_t b,         \
-                                          int64_t p, REAL *acc);                                 \
-    /* Gate gradients of one panel of a valid row from dh (its dL/dh_t slice); writes the       \
-     * direct part of dL/dh_{t-1} (or zeros) to dh_prev */                                       \
-    typedef void (*rk_bwd_epilogue_##SFX)(const rk_recur_##SFX *r, int64_t t, int64_t b,         \
-                                          int64_t p, const REAL *dh, REAL *dh_prev);             \
-    struct rk_recur_##SFX {                                                                      \
-        int64_t T, B, I, H, G, Hp, P, W, GHp, tc; /* W = G*RK_PANEL, GHp = G*Hp */               \
-        const rk_kernels_##SFX *k;                                                               \
-        rk_activation act;                                                                       \
-        const int64_t *lengths;                                                                  \
-        const REAL *x;      /* (T,B,I) */                                                        \
-        REAL *wih_p;        /* (GHp, I) W_ih in panel order */                                   \
-        char *wih_packed;   /* forward: each thread's columns of W_ih^T packed for the GEMM */   \
-        int64_t wih_packed_bytes;                                                                \
-        REAL *bias_p;       /* (GHp) bias of the projection, NULL: none */                       \
-        REAL *whh_p;        /* G*P x (H, RK_PANEL) forward recurrent panels */                   \
-        REAL *bhh_p;        /* (GHp) separate recurrent bias (GRU), NULL: none */                \
-        REAL *gx;           /* (tc*B, GHp) projection chunk */                                   \
-        REAL *gh;           /* (B, GHp) separate recurrent product (GRU), else NULL */           \
-        REAL *hs, *cs;      /* state slots (., B, Hp): h, and c for LSTM */                      \
-        int training;       /* slots: T+1 kept (training) or 2 alternating (inference) */       \
-        int has_cell;       /* LSTM: a cell state beside h */                                    \
-        int separate_bias;  /* GRU: b_hh stays with the recurrent product */                     \
-        REAL *gates, *hn;   /* (T,B,GHp), (T,B,Hp): saved for backward, or NULL */               \
-        REAL *y;            /* (T,B,H) */                                                        \
-        rk_fwd_epilogue_##SFX fwd;                                                               \
-        const REAL *dy;     /* (T,B,H) or NULL */                                                \
-        REAL *dgx, *dgh;    /* (T,B,GHp) gate gradients for W_ih and for W_hh (same for LSTM)  */ \
-        REAL *wt_p;         /* P x (GHp, RK_PANEL) backward recurrent panels */                  \
-        REAL *dh, *dh_next, *dc; /* (B, Hp) */                                                   \
-        double *norm_parts; /* (T,B,P) squared norms of dL/dh_t per panel, or NULL */            \
-        rk_bwd_epilogue_##SFX bwd;                                                               \
-        rk_step_barrier bar; /* the threads' one meeting per step */                              \
-        int status;                                                                              \
-    };                                                                                           \
-    static inline REAL *rk_slot_##SFX(const rk_recur_##SFX *r, REAL *base, int64_t t)            \
-    {                                                                                            \
-        return base + (r->training ? t : t & 1) * r->B * r->Hp;                                  \
-    }                                                                                            \
-    /* Sets the sizes, the kernel table and the panel count for a cell of G gates */            \
-    void rk_recur_init_##SFX(rk_recur_##SFX *r, const rk_cell_args *a, int64_t G);              \
-    /* Packs the weights, runs the forward loop and writes a->y, hT (and cT); the cell has set  \
-     * r->fwd and, when training, the workspace pointers */                                      \
-    int rk_recur_forward_##SFX(rk_recur_##SFX *r, const rk_cell_args *a);                       \
-    /* Runs the backward loop, then fills a->dx, dw_ih, dw_hh, db_ih, db_hh, dh0 (and dc0,       \
-     * dh_norms) from it */                                                                      \
-    int rk_recur_backward_##SFX(rk_recur_##SFX *r, const rk_cell_args *a);                      \
-    /* Copies (B, H) rows into (B, Hp) padded rows with zero padding, or zeros when src NULL */ \
-    void rk_pad_rows_##SFX(int64_t B, int64_t H, int64_t Hp, const REAL *src, REAL *dst);       \
-    void rk_unpad_rows_##SFX(int64_t B, int64_t H, int64_t Hp, const REAL *src, REAL *dst);
-
-RK_DECLARE_RECUR(f32, float)
-RK_DECLARE_RECUR(f64, double)
+#include "../real.h"
+#define REAL float
+#define SFX f32
+#include "recur_decl.inc"
+#undef REAL
+#undef SFX
+#define REAL double
+#define SFX f64
+#include "recur_decl.inc"
+#undef REAL
+#undef SFX
 #endif
