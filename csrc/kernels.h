@@ -64,11 +64,13 @@ typedef enum rk_act_op {
 /* The recurrent product on packed panels: acc (rows, W) += a (rows, K) @ p (K, W), the (k, c)
  * weight at p[k*ldp + c/RK_PANEL*ps + c%RK_PANEL] (panels of RK_PANEL columns, ps apart), W a
  * multiple of RK_PANEL; every element sums its K products in order k = 0..K-1 whatever the tile,
- * so a row's result does not depend on the rows or columns that come with it. */
+ * so a row's result does not depend on the rows or columns that come with it. next (or NULL):
+ * the weights of the caller's next product, laid out as p, to bring into cache meanwhile (a
+ * hint; never read as values). */
 #define RK_DECLARE_PANEL_GEMM(SFX, REAL)                                                         \
     typedef void rk_panel_gemm_fn_##SFX(int64_t rows, int64_t K, const REAL *a, int64_t lda,    \
                                         const REAL *p, int64_t ldp, int64_t ps, int64_t W,      \
-                                        REAL *acc, int64_t ldacc);
+                                        REAL *acc, int64_t ldacc, const REAL *next);
 RK_DECLARE_PANEL_GEMM(f32, float)
 RK_DECLARE_PANEL_GEMM(f64, double)
 

@@ -16,13 +16,15 @@ const char rk_panel_tiles_f32_scalar[] = RK_PANEL_TILES_TEXT;
 const char rk_panel_tiles_f64_scalar[] = RK_PANEL_TILES_TEXT;
 
 void rk_panel_gemm_f32_scalar(int64_t rows, int64_t K, const float *a, int64_t lda, const float *p,
-                              int64_t ldp, int64_t ps, int64_t W, float *acc, int64_t ldacc)
+                              int64_t ldp, int64_t ps, int64_t W, float *acc, int64_t ldacc,
+                              const float *next)
 {
-    panel_gemm_f32_scalar(rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+    panel_gemm_f32_scalar(rows, K, a, lda, p, ldp, ps, W, acc, ldacc, next);
 }
 
 void rk_panel_gemm_f64_scalar(int64_t rows, int64_t K, const double *a, int64_t lda, const double *p,
-                              int64_t ldp, int64_t ps, int64_t W, double *acc, int64_t ldacc)
+                              int64_t ldp, int64_t ps, int64_t W, double *acc, int64_t ldacc,
+                              const double *next)
 {
-    panel_gemm_f64_scalar(rows, K, a, lda, p, ldp, ps, W, acc, ldacc);
+    panel_gemm_f64_scalar(rows, K, a, lda, p, ldp, ps, W, acc, ldacc, next);
 }

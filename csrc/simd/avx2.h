@@ -16,7 +16,7 @@ typedef __m256d rk_m_f64;
 #define RK_VREGS 16
 #define RK_VREG_NAME "ymm"
 
-static inline void rk_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+static inline void rk_prefetch(const void *p) { __builtin_prefetch(p, 0, 2); }
 
 /* lanes [0, n) set: the mask of vmaskmov, which neither reads nor faults on the others */
 static inline __m256i rk_avx2_first_f32(int64_t n)

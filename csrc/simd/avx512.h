@@ -17,7 +17,7 @@ typedef __mmask8 rk_m_f64;
 #define RK_VREGS 32
 #define RK_VREG_NAME "zmm"
 
-static inline void rk_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+static inline void rk_prefetch(const void *p) { __builtin_prefetch(p, 0, 2); }
 
 /* ---- float32 ---- */
 static inline __m512 rk_v_load_f32(const float *p) { return _mm512_loadu_ps(p); }

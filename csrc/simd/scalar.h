@@ -17,7 +17,8 @@
  *   inreg(v)                   v, held in a register: a value loaded once and used by several
  *                              FMAs is not folded into each of them as a memory operand (which
  *                              costs a load per use)
- *   rk_prefetch(p)             a hint to bring p's cache line into L1
+ *   rk_prefetch(p)             a hint to bring p's cache line into L2 (a stream to come, not the
+ *                              one in use: L1 is kept for that)
  *   min(a, b) max(a, b)        x86 semantics, a < b ? a : b and a > b ? a : b: the second operand
  *                              comes back when either is NaN, so min(C, x) and max(C, x) keep NaN x
  *   and or xor andnot(a, b)    on the bit patterns; andnot(a, b) = ~a & b
@@ -45,7 +46,7 @@ typedef int rk_m_f64;
 #define RK_VREGS 16
 #define RK_VREG_NAME "lane"
 
-static inline void rk_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+static inline void rk_prefetch(const void *p) { __builtin_prefetch(p, 0, 2); }
 
 static inline uint32_t rk_bits_f32(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline uint64_t rk_bits_f64(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
