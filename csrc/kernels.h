@@ -33,8 +33,8 @@
     /* Few rows (m <= 16), one K block, op(B) read where it is stored (never packed):          \
      * C[0:m, 0:n] = alpha * A @ op(B) + beta * C, A as for ukr; op(B)(p, j) is b[j * ldb + p]   \
      * with trans_b, else b[p * ldb + j], and only its kc x n elements are read. acc: scratch   \
-     * of m * rk_gemm_ukrs_cols(n) elements. Same sums, in the same order, as ukr, so a row's   \
-     * result does not depend on how many rows come with it. */                                  \
+     * of rk_gemm_ukrs_scratch(m, n, kc) elements. Same sums, in the same order, as ukr, so a   \
+     * row's result does not depend on how many rows come with it. */                            \
     typedef void (*rk_gemm_ukrs_##SFX)(int64_t kc, int64_t m, int64_t n, const REAL *a,          \
                                        int64_t rsa, int64_t csa, const REAL *b, int64_t ldb,     \
                                        int trans_b, REAL *c, int64_t ldc, REAL alpha, REAL beta, \
@@ -49,8 +49,13 @@
         rk_gemm_ukr1_##SFX ukr1;                                                                 \
         rk_gemm_ukrs_##SFX ukrs;                                                                 \
     } rk_gemm_kernel_##SFX;
-/* Row length of ukrs's acc scratch for n columns: whole vectors of the widest ISA (16 floats). */
-static inline int64_t rk_gemm_ukrs_cols(int64_t n) { return (n + 15) / 16 * 16; }
+/* ukrs's scratch: m rows of n columns rounded up to whole vectors of the widest ISA (16 floats),
+ * then RK_GEMM_UKRS_LANES elements per step of K (a packed A^T and a few rows of B). */
+#define RK_GEMM_UKRS_LANES 32
+static inline int64_t rk_gemm_ukrs_scratch(int64_t m, int64_t n, int64_t kc)
+{
+    return m * ((n + 15) / 16 * 16) + kc * RK_GEMM_UKRS_LANES;
+}
 RK_DECLARE_GEMM_KERNEL(f32, float)
 RK_DECLARE_GEMM_KERNEL(f64, double)
 

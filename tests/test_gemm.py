@@ -1,8 +1,8 @@
 """rnnkern.gemm against numpy.matmul in float64, on every ISA x dtype x transpose (NN, NT, TN, TT).
 
 Shapes cover the tails of every register tile and cache block (sizes 1 ... 257 in each of M, N, K),
-the small-M path (M <= 16: A read in place, and B unless transposed; fewer rows than the micro-tile:
-one row at a time), K = 0 and empty results,
+the small-M path (M <= 16: A and B read in place; B transposed, or fewer rows than the micro-tile:
+the few-row kernels), K = 0 and empty results,
 alpha/beta with out=, non-contiguous inputs, and NaN/Inf propagation. Validation and bitwise equality
 across thread counts live in test_validation.py and test_threads.py.
 
@@ -122,10 +122,10 @@ def test_error_bound_is_not_loose(dtype):
 
 @pytest.mark.parametrize("ta, tb", TRANSPOSES, ids=TRANS_IDS)
 def test_small_m_rows_match_large_m(ta, tb, dtype, isa):
-    """M = 1 .. 16 (A read in place, B too unless transposed; below the micro-tile's rows the one-row
-    kernel) give, bitwise, the rows that the packed path gives in a 40-row product: every path sums each
-    element's K blocks in the same order with the same operations, so a row's result does not depend on
-    the batch it is in. K = 300 spans two K blocks; N = 70 the one-row kernel's 64 columns and a tail."""
+    """M = 1 .. 16 (A and B read in place; with B transposed or below the micro-tile's rows the few-row
+    kernels, which transpose B in registers or the whole product) give, bitwise, the rows that the
+    packed path gives in a 40-row product: every path sums each element's K blocks in the same order
+    with the same operations, so a row's result does not depend on the batch it is in. K = 300 spans two K blocks; N = 70 the one-row kernel's 64 columns and a tail."""
     m_big, n, k = 40, 70, 300
     rng = np.random.default_rng(2)
     a, b = _operands(rng, m_big, n, k, ta, tb, dtype)

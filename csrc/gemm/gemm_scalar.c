@@ -1,62 +1,67 @@
-/* Portable reference micro-kernels (no intrinsics): rk_gemm_ukr_f32_scalar_4x8 and
- * rk_gemm_ukr_f64_scalar_4x8, and their one-row forms rk_gemm_ukr1_*_scalar_1x32 (up to 4
- * panels), and the few-row form rk_gemm_ukrs_*_scalar (B read in place, transposed or not).
- * The specification the SIMD kernels are tested against. */
-#include "gemm_ukr.h"
+/* The portable GEMM micro-kernels, the specification the SIMD ones are tested against:
+ * gemm/gemm_ukr.inc compiled at the baseline against simd/scalar.h (one lane; fmadd multiplies,
+ * then adds). Register tile 4 rows x 8 columns. */
+#include "../simd/scalar.h"
+#include "../kernels.h"
 
-#define RK_SCALAR_MR 4
-#define RK_SCALAR_NR 8
+#define RK_GEMM_MR 4
+#define RK_GEMM_NV 8
 
-#define RK_DEFINE_SCALAR_UKR(SFX, REAL)                                                          \
-    static void rk_gemm_ukr_##SFX##_scalar_4x8(int64_t kc, const REAL *a, int64_t rsa,          \
-                                               int64_t csa, const REAL *b, int64_t rsb, REAL *c, \
-                                               int64_t ldc, REAL alpha, REAL beta, int64_t mr,  \
-                                               int64_t nr)                                       \
-    {                                                                                            \
-        REAL acc[RK_SCALAR_MR][RK_SCALAR_NR] = {{0}};                                            \
-        const REAL *ar[RK_SCALAR_MR];                                                            \
-        for (int64_t i = 0; i < RK_SCALAR_MR; ++i) ar[i] = a + (i < mr ? i : 0) * rsa;          \
-        for (int64_t p = 0; p < kc; ++p) {                                                       \
-            const REAL *bp = b + p * rsb;                                                        \
-            for (int64_t i = 0; i < RK_SCALAR_MR; ++i) {                                         \
-                const REAL aip = ar[i][p * csa];                                                 \
-                for (int64_t j = 0; j < RK_SCALAR_NR; ++j) acc[i][j] += aip * bp[j];             \
-            }                                                                                    \
-        }                                                                                        \
-        rk_gemm_store_edge_##SFX(&acc[0][0], RK_SCALAR_NR, c, ldc, alpha, beta, mr, nr);         \
-    }                                                                                            \
-    static void rk_gemm_ukr1_##SFX##_scalar_1x32(int64_t kc, const REAL *a, int64_t csa,         \
-                                                 const REAL *b, int64_t rsb, int64_t bstep,     \
-                                                 REAL *c, REAL alpha, REAL beta, int64_t n)     \
-    {                                                                                            \
-        REAL acc[4 * RK_SCALAR_NR] = {0};                                                        \
-        for (int64_t q = 0; q * RK_SCALAR_NR < n; ++q)                                           \
-            for (int64_t p = 0; p < kc; ++p) {                                                   \
-                const REAL ap = a[p * csa], *bp = b + q * bstep + p * rsb;                       \
-                for (int64_t j = 0; j < RK_SCALAR_NR; ++j) acc[q * RK_SCALAR_NR + j] += ap * bp[j]; \
-            }                                                                                    \
-        rk_gemm_store_edge_##SFX(acc, 0, c, 0, alpha, beta, 1, n);                               \
-    }                                                                                            \
-    /* ukrs: a row of C at a time, each element's products summed in k order as in ukr */        \
-    static void rk_gemm_ukrs_##SFX##_scalar(int64_t kc, int64_t m, int64_t n, const REAL *a,     \
-                                            int64_t rsa, int64_t csa, const REAL *b, int64_t ldb, \
-                                            int trans_b, REAL *c, int64_t ldc, REAL alpha,       \
-                                            REAL beta, REAL *acc)                                \
-    {                                                                                            \
-        const int64_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;                          \
-        for (int64_t i = 0; i < m; ++i) {                                                        \
-            for (int64_t j = 0; j < n; ++j) {                                                    \
-                REAL s = 0;                                                                      \
-                for (int64_t p = 0; p < kc; ++p) s += a[i * rsa + p * csa] * b[p * rsb + j * csb]; \
-                acc[j] = s;                                                                      \
-            }                                                                                    \
-            rk_gemm_store_edge_##SFX(acc, 0, c + i * ldc, 0, alpha, beta, 1, n);                 \
-        }                                                                                        \
-    }                                                                                            \
-    const rk_gemm_kernel_##SFX rk_gemm_kernel_##SFX##_scalar = {                                 \
-        "rk_gemm_ukr_" #SFX "_scalar_4x8", RK_SCALAR_MR, RK_SCALAR_NR, 256, 64, 1024,            \
-        rk_gemm_ukr_##SFX##_scalar_4x8, rk_gemm_ukr1_##SFX##_scalar_1x32,                         \
-        rk_gemm_ukrs_##SFX##_scalar};
+#define REAL float
+#define SFX f32
+#include "gemm_ukr.inc"
+#undef REAL
+#undef SFX
+#define REAL double
+#define SFX f64
+#include "gemm_ukr.inc"
 
-RK_DEFINE_SCALAR_UKR(f32, float)
-RK_DEFINE_SCALAR_UKR(f64, double)
+static void rk_gemm_ukr_f32_scalar_4x8(int64_t kc, const float *a, int64_t rsa, int64_t csa,
+                                       const float *b, int64_t rsb, float *c, int64_t ldc,
+                                       float alpha, float beta, int64_t mr, int64_t nr)
+{
+    gemm_ukr_f32(kc, a, rsa, csa, b, rsb, c, ldc, alpha, beta, mr, nr);
+}
+
+static void rk_gemm_ukr1_f32_scalar_1x32(int64_t kc, const float *a, int64_t csa, const float *b,
+                                         int64_t rsb, int64_t bstep, float *c, float alpha,
+                                         float beta, int64_t n)
+{
+    gemm_ukr1_f32(kc, a, csa, b, rsb, bstep, c, alpha, beta, n);
+}
+
+static void rk_gemm_ukrs_f32_scalar(int64_t kc, int64_t m, int64_t n, const float *a, int64_t rsa,
+                                    int64_t csa, const float *b, int64_t ldb, int trans_b, float *c,
+                                    int64_t ldc, float alpha, float beta, float *acc)
+{
+    gemm_ukrs_f32(kc, m, n, a, rsa, csa, b, ldb, trans_b, c, ldc, alpha, beta, acc);
+}
+
+static void rk_gemm_ukr_f64_scalar_4x8(int64_t kc, const double *a, int64_t rsa, int64_t csa,
+                                       const double *b, int64_t rsb, double *c, int64_t ldc,
+                                       double alpha, double beta, int64_t mr, int64_t nr)
+{
+    gemm_ukr_f64(kc, a, rsa, csa, b, rsb, c, ldc, alpha, beta, mr, nr);
+}
+
+static void rk_gemm_ukr1_f64_scalar_1x32(int64_t kc, const double *a, int64_t csa, const double *b,
+                                         int64_t rsb, int64_t bstep, double *c, double alpha,
+                                         double beta, int64_t n)
+{
+    gemm_ukr1_f64(kc, a, csa, b, rsb, bstep, c, alpha, beta, n);
+}
+
+static void rk_gemm_ukrs_f64_scalar(int64_t kc, int64_t m, int64_t n, const double *a, int64_t rsa,
+                                    int64_t csa, const double *b, int64_t ldb, int trans_b, double *c,
+                                    int64_t ldc, double alpha, double beta, double *acc)
+{
+    gemm_ukrs_f64(kc, m, n, a, rsa, csa, b, ldb, trans_b, c, ldc, alpha, beta, acc);
+}
+
+/* name, MR, NR, KC, MC, widest task;  */
+const rk_gemm_kernel_f32 rk_gemm_kernel_f32_scalar = {
+    "rk_gemm_ukr_f32_scalar_4x8", RK_GEMM_MR, 8, 256, 64, 1024,
+    rk_gemm_ukr_f32_scalar_4x8, rk_gemm_ukr1_f32_scalar_1x32, rk_gemm_ukrs_f32_scalar};
+const rk_gemm_kernel_f64 rk_gemm_kernel_f64_scalar = {
+    "rk_gemm_ukr_f64_scalar_4x8", RK_GEMM_MR, 8, 256, 64, 1024,
+    rk_gemm_ukr_f64_scalar_4x8, rk_gemm_ukr1_f64_scalar_1x32, rk_gemm_ukrs_f64_scalar};

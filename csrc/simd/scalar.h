@@ -8,8 +8,11 @@
  *   rk_v_f32 / rk_v_f64        a vector of RK_VW_f32 / RK_VW_f64 lanes
  *   rk_m_f32 / rk_m_f64        a lane mask, made by gt and consumed by select
  *   load(p) store(p, v)        unaligned, full width
- *   loadn(p, n) storen(p, v, n) the first n lanes, 0 < n < width; the others read as 0 and are
- *                              never touched in memory
+ *   loadn(p, n) storen(p, v, n) the first n lanes, 0 <= n <= width; the others read as 0 and are
+ *                              never touched in memory (n = 0 reads and writes nothing)
+ *   RK_VT_f32 / RK_VT_f64      columns of a block that loadt transposes (4 floats, 2 doubles)
+ *   loadt(p, ld, t)            the transpose of a width x RK_VT block of rows ld apart: lane r of
+ *                              t[q] is p[r * ld + q], q < RK_VT (strided rows into vectors)
  *   set1 add sub mul div       IEEE, one rounding each; nothing is ever fused
  *   zero() bcast(p)            all lanes 0; all lanes *p
  *   fmadd(a, b, c)             a b + c, fused (one rounding) where the ISA has FMA; the scalar
@@ -17,8 +20,8 @@
  *   inreg(v)                   v, held in a register: a value loaded once and used by several
  *                              FMAs is not folded into each of them as a memory operand (which
  *                              costs a load per use)
- *   rk_prefetch(p)             a hint to bring p's cache line into L2 (a stream to come, not the
- *                              one in use: L1 is kept for that)
+ *   rk_prefetch(p)             a hint to bring p's cache line into L1
+ *   rk_prefetch_l2(p)          the same into L2: for a stream to come, not the one in use
  *   min(a, b) max(a, b)        x86 semantics, a < b ? a : b and a > b ? a : b: the second operand
  *                              comes back when either is NaN, so min(C, x) and max(C, x) keep NaN x
  *   and or xor andnot(a, b)    on the bit patterns; andnot(a, b) = ~a & b
@@ -41,12 +44,23 @@ typedef int rk_m_f32;
 typedef int rk_m_f64;
 #define RK_VW_f32 1
 #define RK_VW_f64 1
+#define RK_VT_f32 4
+#define RK_VT_f64 2
 #define RK_SIMD_ISA "scalar"
 #define RK_SIMD_SFX scalar
 #define RK_VREGS 16
 #define RK_VREG_NAME "lane"
 
-static inline void rk_prefetch(const void *p) { __builtin_prefetch(p, 0, 2); }
+/* always inline: a call left uninlined is found `const` (a prefetch has no effect the compiler
+ * models) and deleted */
+static inline __attribute__((always_inline)) void rk_prefetch(const void *p)
+{
+    __builtin_prefetch(p, 0, 3);
+}
+static inline __attribute__((always_inline)) void rk_prefetch_l2(const void *p)
+{
+    __builtin_prefetch(p, 0, 2);
+}
 
 static inline uint32_t rk_bits_f32(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline uint64_t rk_bits_f64(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
@@ -66,6 +80,11 @@ static inline float rk_v_mul_f32(float a, float b) { return a * b; }
 static inline float rk_v_div_f32(float a, float b) { return a / b; }
 static inline float rk_v_zero_f32(void) { return 0.0f; }
 static inline float rk_v_bcast_f32(const float *p) { return *p; }
+static inline void rk_v_loadt_f32(const float *p, int64_t ld, float *t)
+{
+    (void)ld;
+    t[0] = p[0], t[1] = p[1], t[2] = p[2], t[3] = p[3];
+}
 static inline float rk_v_fmadd_f32(float a, float b, float c) { return a * b + c; }
 static inline float rk_v_inreg_f32(float v) { return v; }
 static inline float rk_v_min_f32(float a, float b)
@@ -120,6 +139,11 @@ static inline double rk_v_mul_f64(double a, double b) { return a * b; }
 static inline double rk_v_div_f64(double a, double b) { return a / b; }
 static inline double rk_v_zero_f64(void) { return 0.0; }
 static inline double rk_v_bcast_f64(const double *p) { return *p; }
+static inline void rk_v_loadt_f64(const double *p, int64_t ld, double *t)
+{
+    (void)ld;
+    t[0] = p[0], t[1] = p[1];
+}
 static inline double rk_v_fmadd_f64(double a, double b, double c) { return a * b + c; }
 static inline double rk_v_inreg_f64(double v) { return v; }
 static inline double rk_v_min_f64(double a, double b)
