@@ -1,6 +1,7 @@
 """rnnkern.gemm against numpy.matmul (OpenBLAS) and torch.matmul, in one run:
 
     python benchmarks/bench_gemm.py [--quick] [--json PATH] [--threads 1 2] [--reps N] [--no-torch]
+                                    [--match REGEX]
 
 Products: square 512 / 1024 / 2048 (NN); the recurrence h @ W_hh^T, M = B in {1, 4, 16, 64} rows,
 W_hh (4H, H) with trans_b, for H in {256, 512, 1024}; the input projection x @ W_ih^T with M = T*B in
@@ -46,6 +47,7 @@ import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -326,6 +328,8 @@ def parser():
                    help="time per row: fewer repetitions (never under 3) where --reps would take longer "
                         "(default 10; --quick 1; 0 = always --reps)")
     p.add_argument("--no-torch", action="store_true", help="leave torch out")
+    p.add_argument("--match", metavar="REGEX",
+                   help="only the products whose 'label M=.. dtype' matches, e.g. 'square 2048|M=16 '")
     return p
 
 
@@ -346,6 +350,8 @@ def run(argv=None):
     ctl = ContenderThreads(torch)
     try:
         for p in products(args.quick):
+            if args.match and not re.search(args.match, f"{p['label']} M={p['M']} {p['dtype']}"):
+                continue
             a, b = _operands(p)
             calls = _calls(p, a, b, torch)
             flops = 2.0 * p["M"] * p["N"] * p["K"]

@@ -10,25 +10,32 @@
 #define RK_X86 1
 #endif
 
-/* The kernel table of each ISA: every slot's instance by name (kernels.h lists the slots). */
+/* The kernel table of each ISA: every slot's instance by name (kernels.h lists the slots). The
+ * avx512 path packs with the avx2 interleave (pack_avx2.c says why). */
 const rk_kernel_table rk_table_scalar = {
     RK_ISA_SCALAR, "lane", 1, 1,
     {&rk_gemm_kernel_f32_scalar, rk_panel_gemm_f32_scalar, rk_panel_tiles_f32_scalar,
-     &rk_epilogues_f32_scalar, rk_act_row_f32_scalar, rk_peak_probe_f32_scalar},
+     &rk_epilogues_f32_scalar, rk_act_row_f32_scalar, rk_peak_probe_f32_scalar,
+     rk_interleave_f32_scalar},
     {&rk_gemm_kernel_f64_scalar, rk_panel_gemm_f64_scalar, rk_panel_tiles_f64_scalar,
-     &rk_epilogues_f64_scalar, rk_act_row_f64_scalar, rk_peak_probe_f64_scalar}};
+     &rk_epilogues_f64_scalar, rk_act_row_f64_scalar, rk_peak_probe_f64_scalar,
+     rk_interleave_f64_scalar}};
 const rk_kernel_table rk_table_avx2 = {
     RK_ISA_AVX2, "ymm", 8, 4,
     {&rk_gemm_kernel_f32_avx2, rk_panel_gemm_f32_avx2, rk_panel_tiles_f32_avx2,
-     &rk_epilogues_f32_avx2, rk_act_row_f32_avx2, rk_peak_probe_f32_avx2},
+     &rk_epilogues_f32_avx2, rk_act_row_f32_avx2, rk_peak_probe_f32_avx2,
+     rk_interleave_f32_avx2},
     {&rk_gemm_kernel_f64_avx2, rk_panel_gemm_f64_avx2, rk_panel_tiles_f64_avx2,
-     &rk_epilogues_f64_avx2, rk_act_row_f64_avx2, rk_peak_probe_f64_avx2}};
+     &rk_epilogues_f64_avx2, rk_act_row_f64_avx2, rk_peak_probe_f64_avx2,
+     rk_interleave_f64_avx2}};
 const rk_kernel_table rk_table_avx512 = {
     RK_ISA_AVX512, "zmm", 16, 8,
     {&rk_gemm_kernel_f32_avx512, rk_panel_gemm_f32_avx512, rk_panel_tiles_f32_avx512,
-     &rk_epilogues_f32_avx512, rk_act_row_f32_avx512, rk_peak_probe_f32_avx512},
+     &rk_epilogues_f32_avx512, rk_act_row_f32_avx512, rk_peak_probe_f32_avx512,
+     rk_interleave_f32_avx2},
     {&rk_gemm_kernel_f64_avx512, rk_panel_gemm_f64_avx512, rk_panel_tiles_f64_avx512,
-     &rk_epilogues_f64_avx512, rk_act_row_f64_avx512, rk_peak_probe_f64_avx512}};
+     &rk_epilogues_f64_avx512, rk_act_row_f64_avx512, rk_peak_probe_f64_avx512,
+     rk_interleave_f64_avx2}};
 
 const rk_kernel_table *const rk_tables[RK_ISA_COUNT] = {&rk_table_scalar, &rk_table_avx2,
                                                         &rk_table_avx512};

@@ -24,14 +24,10 @@ typedef struct rk_step_barrier {
 void rk_step_barrier_init(rk_step_barrier *b, int n);
 void rk_step_barrier_wait(rk_step_barrier *b);
 
-/* Packing (pack.c), for n <= z <= w, p < kc:
- *   interleave: dst[p * w + i] = src[i * ld + p] for i < n: n rows along p become columns of rows
- *               w apart (the GEMM's packed panels, the recurrence's gate panels)
- *   copy rows:  dst[p * w + i] = src[p * ld + i] for i < n
- * and both write zeros to dst[p * w + i] for n <= i < z (padding lanes). */
+/* Copying rows into packed panels (pack.c): for n <= z <= w, p < kc,
+ *   dst[p * w + i] = src[p * ld + i] for i < n, and zeros to dst[p * w + i] for n <= i < z.
+ * Its transposing counterpart, the interleave, is a kernel slot (kernels.h). */
 #define RK_DECLARE_PACK(SFX, REAL)                                                               \
-    void rk_interleave_##SFX(const REAL *src, int64_t ld, int64_t kc, int64_t n, int64_t w,     \
-                             int64_t z, REAL *restrict dst);                                    \
     void rk_copy_rows_##SFX(const REAL *src, int64_t ld, int64_t kc, int64_t n, int64_t w,      \
                             int64_t z, REAL *restrict dst);
 RK_DECLARE_PACK(f32, float)

@@ -10,6 +10,7 @@
  *   epilogues   rk_epilogues_<dt>_<isa>       cell/epilogue_<isa>.c  fused cell epilogues
  *   act_row     rk_act_row_<dt>_<isa>         act/act_<isa>.c      element-wise activations
  *   peak        rk_peak_probe_<dt>_<isa>      peak/peak_<isa>.c    the FMA-throughput probe
+ *   interleave  rk_interleave_<dt>_<isa>      pack_<isa>.c         packing rows into panels
  * The scalar instances are the specification. */
 #ifndef RK_KERNELS_H
 #define RK_KERNELS_H
@@ -100,6 +101,10 @@ RK_DECLARE_PANEL_GEMM(f64, double)
     } rk_epilogues_##SFX;                                                                        \
     /* y (n) = op(x (n)), element-wise; y may be x */                                           \
     typedef void rk_act_row_fn_##SFX(rk_act_op op, int64_t n, const REAL *x, REAL *y);          \
+    /* dst[p * w + i] = src[i * ld + p] for i < n, p < kc (rows into the columns of panels w   \
+     * wide), zeros for n <= i < z, nothing past z; n <= z <= w */                             \
+    typedef void rk_interleave_fn_##SFX(const REAL *src, int64_t ld, int64_t kc, int64_t n,     \
+                                        int64_t w, int64_t z, REAL *restrict dst);              \
     /* `iters` rounds of register-resident FMA chains; returns the FLOP done, adds to *sink */  \
     typedef double rk_peak_probe_fn_##SFX(int64_t iters, double *sink);                         \
     typedef struct rk_kernels_##SFX {                                                            \
@@ -109,6 +114,7 @@ RK_DECLARE_PANEL_GEMM(f64, double)
         const rk_epilogues_##SFX *epilogues;                                                     \
         rk_act_row_fn_##SFX *act_row;                                                            \
         rk_peak_probe_fn_##SFX *peak;                                                            \
+        rk_interleave_fn_##SFX *interleave;                                                      \
     } rk_kernels_##SFX;
 RK_DECLARE_EPILOGUES(f32, float)
 RK_DECLARE_EPILOGUES(f64, double)
@@ -129,6 +135,9 @@ RK_DECLARE_EPILOGUES(f64, double)
 RK_DECLARE_ISA_KERNELS(scalar)
 RK_DECLARE_ISA_KERNELS(avx2)
 RK_DECLARE_ISA_KERNELS(avx512)
+/* the interleave has a scalar and an avx2 instance; the avx512 table takes the avx2 one */
+rk_interleave_fn_f32 rk_interleave_f32_scalar, rk_interleave_f32_avx2;
+rk_interleave_fn_f64 rk_interleave_f64_scalar, rk_interleave_f64_avx2;
 
 /* The per-ISA kernel table (dispatch.c); every slot of every compiled ISA is filled. */
 typedef struct rk_kernel_table {

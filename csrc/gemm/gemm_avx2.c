@@ -61,7 +61,8 @@ static void rk_gemm_ukrs_f64_avx2(int64_t kc, int64_t m, int64_t n, const double
     gemm_ukrs_f64(kc, m, n, a, rsa, csa, b, ldb, trans_b, c, ldc, alpha, beta, acc);
 }
 
-/* name, MR, NR, KC, MC, widest task; B micro-panel 16 KiB in L1, A block 120-144 KiB in a 512 KiB L2, B block 1 MiB in L3 */
+/* name, MR, NR, KC, MC, widest task: B micro-panel 16 KiB in L1, A block 120-144 KiB in a 512 KiB
+ * L2, B block 1 MiB in L3 */
 const rk_gemm_kernel_f32 rk_gemm_kernel_f32_avx2 = {
     "rk_gemm_ukr_f32_avx2_6x16", RK_GEMM_MR, 16, 256, 120, 1024,
     rk_gemm_ukr_f32_avx2_6x16, rk_gemm_ukr1_f32_avx2_1x64, rk_gemm_ukrs_f32_avx2};

@@ -64,10 +64,12 @@ static void rk_gemm_ukrs_f64_avx512(int64_t kc, int64_t m, int64_t n, const doub
     gemm_ukrs_f64(kc, m, n, a, rsa, csa, b, ldb, trans_b, c, ldc, alpha, beta, acc);
 }
 
-/* name, MR, NR, KC, MC, widest task; A block 192-256 KiB of a 1 MiB L2, B block <= 1.9 MiB in L3 */
+/* name, MR, NR, KC, MC, widest task. A B micro-panel (KC x NR, 48 KiB) is larger than L1 can keep
+ * next to A's, so the driver keeps each A micro-panel in L1 and streams B's from L2: the widest
+ * task's B block (KC x 960 floats, 480 doubles: 960 KiB) fits a 1 MiB L2 */
 const rk_gemm_kernel_f32 rk_gemm_kernel_f32_avx512 = {
-    "rk_gemm_ukr_f32_avx512_8x48", RK_GEMM_MR, 48, 256, 192, 1920,
+    "rk_gemm_ukr_f32_avx512_8x48", RK_GEMM_MR, 48, 256, 192, 960,
     rk_gemm_ukr_f32_avx512_8x48, rk_gemm_ukr1_f32_avx512_1x192, rk_gemm_ukrs_f32_avx512};
 const rk_gemm_kernel_f64 rk_gemm_kernel_f64_avx512 = {
-    "rk_gemm_ukr_f64_avx512_8x24", RK_GEMM_MR, 24, 256, 128, 960,
+    "rk_gemm_ukr_f64_avx512_8x24", RK_GEMM_MR, 24, 256, 128, 480,
     rk_gemm_ukr_f64_avx512_8x24, rk_gemm_ukr1_f64_avx512_1x96, rk_gemm_ukrs_f64_avx512};

@@ -58,7 +58,7 @@ static void rk_gemm_ukrs_f64_scalar(int64_t kc, int64_t m, int64_t n, const doub
     gemm_ukrs_f64(kc, m, n, a, rsa, csa, b, ldb, trans_b, c, ldc, alpha, beta, acc);
 }
 
-/* name, MR, NR, KC, MC, widest task;  */
+/* name, MR, NR, KC, MC, widest task */
 const rk_gemm_kernel_f32 rk_gemm_kernel_f32_scalar = {
     "rk_gemm_ukr_f32_scalar_4x8", RK_GEMM_MR, 8, 256, 64, 1024,
     rk_gemm_ukr_f32_scalar_4x8, rk_gemm_ukr1_f32_scalar_1x32, rk_gemm_ukrs_f32_scalar};

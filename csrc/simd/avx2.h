@@ -59,18 +59,30 @@ static inline __m256 rk_v_zero_f32(void) { return _mm256_setzero_ps(); }
 static inline __m256 rk_v_bcast_f32(const float *p) { return _mm256_broadcast_ss(p); }
 /* 8 rows x 4: rows r and r + 4 share a register (a 128-bit load into each lane), then a 4 x 4
  * transpose inside each lane: in-lane shuffles only, cheap on 128-bit-wide cores */
-static inline void rk_v_loadt_f32(const float *p, int64_t ld, __m256 *t)
+static inline __attribute__((always_inline)) void rk_avx2_transpose_f32(const __m128 *row,
+                                                                       __m256 *t)
 {
     __m256 x[4];
     for (int r = 0; r < 4; ++r)
-        x[r] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p + r * ld)),
-                                    _mm_loadu_ps(p + (r + 4) * ld), 1);
+        x[r] = _mm256_insertf128_ps(_mm256_castps128_ps256(row[r]), row[r + 4], 1);
     const __m256 u0 = _mm256_unpacklo_ps(x[0], x[1]), u1 = _mm256_unpackhi_ps(x[0], x[1]);
     const __m256 u2 = _mm256_unpacklo_ps(x[2], x[3]), u3 = _mm256_unpackhi_ps(x[2], x[3]);
     t[0] = _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(1, 0, 1, 0));
     t[1] = _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(3, 2, 3, 2));
     t[2] = _mm256_shuffle_ps(u1, u3, _MM_SHUFFLE(1, 0, 1, 0));
     t[3] = _mm256_shuffle_ps(u1, u3, _MM_SHUFFLE(3, 2, 3, 2));
+}
+static inline void rk_v_loadt_f32(const float *p, int64_t ld, __m256 *t)
+{
+    __m128 row[8];
+    for (int r = 0; r < 8; ++r) row[r] = _mm_loadu_ps(p + r * ld);
+    rk_avx2_transpose_f32(row, t);
+}
+static inline void rk_v_loadtn_f32(const float *p, int64_t ld, int64_t n, __m256 *t)
+{
+    __m128 row[8];
+    for (int r = 0; r < 8; ++r) row[r] = r < n ? _mm_loadu_ps(p + r * ld) : _mm_setzero_ps();
+    rk_avx2_transpose_f32(row, t);
 }
 static inline __m256 rk_v_fmadd_f32(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
 static inline __m256 rk_v_inreg_f32(__m256 v)
@@ -113,14 +125,25 @@ static inline __m256d rk_v_div_f64(__m256d a, __m256d b) { return _mm256_div_pd(
 static inline __m256d rk_v_zero_f64(void) { return _mm256_setzero_pd(); }
 static inline __m256d rk_v_bcast_f64(const double *p) { return _mm256_broadcast_sd(p); }
 /* 4 rows x 2, the same way: rows r and r + 2 share a register */
-static inline void rk_v_loadt_f64(const double *p, int64_t ld, __m256d *t)
+static inline __attribute__((always_inline)) void rk_avx2_transpose_f64(const __m128d *row,
+                                                                       __m256d *t)
 {
-    const __m256d x = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(p)),
-                                           _mm_loadu_pd(p + 2 * ld), 1);
-    const __m256d y = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(p + ld)),
-                                           _mm_loadu_pd(p + 3 * ld), 1);
+    const __m256d x = _mm256_insertf128_pd(_mm256_castpd128_pd256(row[0]), row[2], 1);
+    const __m256d y = _mm256_insertf128_pd(_mm256_castpd128_pd256(row[1]), row[3], 1);
     t[0] = _mm256_unpacklo_pd(x, y);
     t[1] = _mm256_unpackhi_pd(x, y);
+}
+static inline void rk_v_loadt_f64(const double *p, int64_t ld, __m256d *t)
+{
+    __m128d row[4];
+    for (int r = 0; r < 4; ++r) row[r] = _mm_loadu_pd(p + r * ld);
+    rk_avx2_transpose_f64(row, t);
+}
+static inline void rk_v_loadtn_f64(const double *p, int64_t ld, int64_t n, __m256d *t)
+{
+    __m128d row[4];
+    for (int r = 0; r < 4; ++r) row[r] = r < n ? _mm_loadu_pd(p + r * ld) : _mm_setzero_pd();
+    rk_avx2_transpose_f64(row, t);
 }
 static inline __m256d rk_v_fmadd_f64(__m256d a, __m256d b, __m256d c) { return _mm256_fmadd_pd(a, b, c); }
 static inline __m256d rk_v_inreg_f64(__m256d v)

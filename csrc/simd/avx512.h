@@ -50,14 +50,15 @@ static inline __m512 rk_v_zero_f32(void) { return _mm512_setzero_ps(); }
 static inline __m512 rk_v_bcast_f32(const float *p) { return _mm512_set1_ps(*p); }
 /* 16 rows x 4: rows r, r + 4, r + 8, r + 12 share a register (a 128-bit load into each lane),
  * then a 4 x 4 transpose inside each 128-bit lane */
-static inline void rk_v_loadt_f32(const float *p, int64_t ld, __m512 *t)
+static inline __attribute__((always_inline)) void rk_avx512_transpose_f32(const __m128 *row,
+                                                                         __m512 *t)
 {
     __m512 x[4];
     for (int r = 0; r < 4; ++r) {
-        x[r] = _mm512_castps128_ps512(_mm_loadu_ps(p + r * ld));
-        x[r] = _mm512_insertf32x4(x[r], _mm_loadu_ps(p + (r + 4) * ld), 1);
-        x[r] = _mm512_insertf32x4(x[r], _mm_loadu_ps(p + (r + 8) * ld), 2);
-        x[r] = _mm512_insertf32x4(x[r], _mm_loadu_ps(p + (r + 12) * ld), 3);
+        x[r] = _mm512_castps128_ps512(row[r]);
+        x[r] = _mm512_insertf32x4(x[r], row[r + 4], 1);
+        x[r] = _mm512_insertf32x4(x[r], row[r + 8], 2);
+        x[r] = _mm512_insertf32x4(x[r], row[r + 12], 3);
     }
     const __m512 u0 = _mm512_unpacklo_ps(x[0], x[1]), u1 = _mm512_unpackhi_ps(x[0], x[1]);
     const __m512 u2 = _mm512_unpacklo_ps(x[2], x[3]), u3 = _mm512_unpackhi_ps(x[2], x[3]);
@@ -65,6 +66,18 @@ static inline void rk_v_loadt_f32(const float *p, int64_t ld, __m512 *t)
     t[1] = _mm512_shuffle_ps(u0, u2, _MM_SHUFFLE(3, 2, 3, 2));
     t[2] = _mm512_shuffle_ps(u1, u3, _MM_SHUFFLE(1, 0, 1, 0));
     t[3] = _mm512_shuffle_ps(u1, u3, _MM_SHUFFLE(3, 2, 3, 2));
+}
+static inline void rk_v_loadt_f32(const float *p, int64_t ld, __m512 *t)
+{
+    __m128 row[16];
+    for (int r = 0; r < 16; ++r) row[r] = _mm_loadu_ps(p + r * ld);
+    rk_avx512_transpose_f32(row, t);
+}
+static inline void rk_v_loadtn_f32(const float *p, int64_t ld, int64_t n, __m512 *t)
+{
+    __m128 row[16];
+    for (int r = 0; r < 16; ++r) row[r] = r < n ? _mm_loadu_ps(p + r * ld) : _mm_setzero_ps();
+    rk_avx512_transpose_f32(row, t);
 }
 static inline __m512 rk_v_fmadd_f32(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
 static inline __m512 rk_v_inreg_f32(__m512 v)
@@ -110,17 +123,30 @@ static inline __m512d rk_v_div_f64(__m512d a, __m512d b) { return _mm512_div_pd(
 static inline __m512d rk_v_zero_f64(void) { return _mm512_setzero_pd(); }
 static inline __m512d rk_v_bcast_f64(const double *p) { return _mm512_set1_pd(*p); }
 /* 8 rows x 2, the same way: rows r, r + 2, r + 4, r + 6 share a register */
-static inline void rk_v_loadt_f64(const double *p, int64_t ld, __m512d *t)
+static inline __attribute__((always_inline)) void rk_avx512_transpose_f64(const __m128d *row,
+                                                                         __m512d *t)
 {
     __m512d x[2];
     for (int r = 0; r < 2; ++r) {
-        x[r] = _mm512_castpd128_pd512(_mm_loadu_pd(p + r * ld));
-        x[r] = _mm512_insertf64x2(x[r], _mm_loadu_pd(p + (r + 2) * ld), 1);
-        x[r] = _mm512_insertf64x2(x[r], _mm_loadu_pd(p + (r + 4) * ld), 2);
-        x[r] = _mm512_insertf64x2(x[r], _mm_loadu_pd(p + (r + 6) * ld), 3);
+        x[r] = _mm512_castpd128_pd512(row[r]);
+        x[r] = _mm512_insertf64x2(x[r], row[r + 2], 1);
+        x[r] = _mm512_insertf64x2(x[r], row[r + 4], 2);
+        x[r] = _mm512_insertf64x2(x[r], row[r + 6], 3);
     }
     t[0] = _mm512_unpacklo_pd(x[0], x[1]);
     t[1] = _mm512_unpackhi_pd(x[0], x[1]);
+}
+static inline void rk_v_loadt_f64(const double *p, int64_t ld, __m512d *t)
+{
+    __m128d row[8];
+    for (int r = 0; r < 8; ++r) row[r] = _mm_loadu_pd(p + r * ld);
+    rk_avx512_transpose_f64(row, t);
+}
+static inline void rk_v_loadtn_f64(const double *p, int64_t ld, int64_t n, __m512d *t)
+{
+    __m128d row[8];
+    for (int r = 0; r < 8; ++r) row[r] = r < n ? _mm_loadu_pd(p + r * ld) : _mm_setzero_pd();
+    rk_avx512_transpose_f64(row, t);
 }
 static inline __m512d rk_v_fmadd_f64(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
 static inline __m512d rk_v_inreg_f64(__m512d v)

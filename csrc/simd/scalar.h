@@ -13,6 +13,8 @@
  *   RK_VT_f32 / RK_VT_f64      columns of a block that loadt transposes (4 floats, 2 doubles)
  *   loadt(p, ld, t)            the transpose of a width x RK_VT block of rows ld apart: lane r of
  *                              t[q] is p[r * ld + q], q < RK_VT (strided rows into vectors)
+ *   loadtn(p, ld, n, t)        loadt of the first n rows, 0 <= n <= width; lanes r >= n are 0 and
+ *                              their rows never read
  *   set1 add sub mul div       IEEE, one rounding each; nothing is ever fused
  *   zero() bcast(p)            all lanes 0; all lanes *p
  *   fmadd(a, b, c)             a b + c, fused (one rounding) where the ISA has FMA; the scalar
@@ -85,6 +87,11 @@ static inline void rk_v_loadt_f32(const float *p, int64_t ld, float *t)
     (void)ld;
     t[0] = p[0], t[1] = p[1], t[2] = p[2], t[3] = p[3];
 }
+static inline void rk_v_loadtn_f32(const float *p, int64_t ld, int64_t n, float *t)
+{
+    (void)ld;
+    for (int q = 0; q < 4; ++q) t[q] = n > 0 ? p[q] : 0.0f;
+}
 static inline float rk_v_fmadd_f32(float a, float b, float c) { return a * b + c; }
 static inline float rk_v_inreg_f32(float v) { return v; }
 static inline float rk_v_min_f32(float a, float b)
@@ -143,6 +150,11 @@ static inline void rk_v_loadt_f64(const double *p, int64_t ld, double *t)
 {
     (void)ld;
     t[0] = p[0], t[1] = p[1];
+}
+static inline void rk_v_loadtn_f64(const double *p, int64_t ld, int64_t n, double *t)
+{
+    (void)ld;
+    for (int q = 0; q < 2; ++q) t[q] = n > 0 ? p[q] : 0.0;
 }
 static inline double rk_v_fmadd_f64(double a, double b, double c) { return a * b + c; }
 static inline double rk_v_inreg_f64(double v) { return v; }
