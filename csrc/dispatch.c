@@ -155,6 +155,12 @@ int rk_kernel_describe(rk_isa isa, int dtype_bytes, int slot, char *buf, size_t 
                      (int)(flop / (2 * lanes)), t->vreg);
         break;
     }
+    case 5: { /* the avx512 table packs with the avx2 instance (pack_avx2.c says why) */
+        const int avx2 = isa != RK_ISA_SCALAR;
+        n = snprintf(buf, len, "interleave\trk_interleave_%s_%s\t%s", dt, avx2 ? "avx2" : "scalar",
+                     avx2 ? "8-lane (ymm) transposes" : "one lane at a time");
+        break;
+    }
     default: return RK_ERR_ARG;
     }
     return n < 0 ? RK_ERR_ARG : RK_OK;

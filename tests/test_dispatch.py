@@ -138,8 +138,13 @@ VREG = {"scalar": "lane", "avx2": "ymm", "avx512": "zmm"}
 def test_kernel_info_names_every_slot_of_every_path(isa):
     rows = rnnkern.kernel_info(isa)
     assert [(s, d) for s, d, _, _ in rows] == [
-        (s, d) for d in ("f32", "f64") for s in ("gemm", "panel", "epilogues", "act_row", "peak")]
+        (s, d) for d in ("f32", "f64")
+        for s in ("gemm", "panel", "epilogues", "act_row", "peak", "interleave")]
     for slot, dtype, instance, impl in rows:
+        if slot == "interleave":  # the avx512 path packs with the avx2 transposes
+            own = "avx2" if isa == "avx512" else isa
+            assert instance == f"rk_interleave_{dtype}_{own}", instance
+            continue
         assert instance.startswith("rk_") and f"{dtype}_{isa}" in instance, instance
         assert VREG[isa] in impl, (slot, impl)
     panel = {d: impl for s, d, _, impl in rows if s == "panel"}
