@@ -82,7 +82,9 @@ static inline void rk_v_loadtn_f32(const float *p, int64_t ld, int64_t n, __m512
 static inline __m512 rk_v_fmadd_f32(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
 static inline __m512 rk_v_inreg_f32(__m512 v)
 {
+#ifndef RK_EMULATE_AVX512 /* SIMDe's vectors are structs, not registers */
     __asm__("" : "+v"(v));
+#endif
     return v;
 }
 static inline __m512 rk_v_min_f32(__m512 a, __m512 b) { return _mm512_min_ps(a, b); }
@@ -151,7 +153,9 @@ static inline void rk_v_loadtn_f64(const double *p, int64_t ld, int64_t n, __m51
 static inline __m512d rk_v_fmadd_f64(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
 static inline __m512d rk_v_inreg_f64(__m512d v)
 {
+#ifndef RK_EMULATE_AVX512 /* SIMDe's vectors are structs, not registers */
     __asm__("" : "+v"(v));
+#endif
     return v;
 }
 static inline __m512d rk_v_min_f64(__m512d a, __m512d b) { return _mm512_min_pd(a, b); }
