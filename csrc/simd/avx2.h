@@ -87,9 +87,7 @@ static inline void rk_v_loadtn_f32(const float *p, int64_t ld, int64_t n, __m256
 static inline __m256 rk_v_fmadd_f32(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
 static inline __m256 rk_v_inreg_f32(__m256 v)
 {
-#ifndef RK_EMULATE_AVX512 /* SIMDe's vectors are structs, not registers */
     __asm__("" : "+v"(v));
-#endif
     return v;
 }
 static inline __m256 rk_v_min_f32(__m256 a, __m256 b) { return _mm256_min_ps(a, b); }
@@ -150,9 +148,7 @@ static inline void rk_v_loadtn_f64(const double *p, int64_t ld, int64_t n, __m25
 static inline __m256d rk_v_fmadd_f64(__m256d a, __m256d b, __m256d c) { return _mm256_fmadd_pd(a, b, c); }
 static inline __m256d rk_v_inreg_f64(__m256d v)
 {
-#ifndef RK_EMULATE_AVX512 /* SIMDe's vectors are structs, not registers */
     __asm__("" : "+v"(v));
-#endif
     return v;
 }
 static inline __m256d rk_v_min_f64(__m256d a, __m256d b) { return _mm256_min_pd(a, b); }
