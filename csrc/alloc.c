@@ -83,6 +83,19 @@ void rk_scratch_put(rk_scratch s)
     free(drop);
 }
 
+void *rk_buffer_alloc(int64_t bytes, int64_t *capacity)
+{
+    const rk_scratch s = rk_scratch_get(bytes);
+    *capacity = s.p ? s.cap : 0;
+    return s.p;
+}
+
+void rk_buffer_free(void *p, int64_t capacity)
+{
+    const rk_scratch s = {p, capacity};
+    rk_scratch_put(s);
+}
+
 void rk_scratch_release(void)
 {
     pthread_mutex_lock(&pool_lock);

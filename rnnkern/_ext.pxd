@@ -28,6 +28,8 @@ cdef extern from "rnnkern.h" nogil:
     void rk_set_num_threads(int n)
     int rk_get_num_threads()
     void rk_scratch_release()
+    void *rk_buffer_alloc(int64_t bytes, int64_t *capacity)
+    void rk_buffer_free(void *p, int64_t capacity)
 
     int rk_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta,

@@ -182,6 +182,52 @@ _CELL_FNS[2][1][1] = rk_rnn_backward_f64
 _GATES = (4, 3, 1)
 
 
+cdef class _PooledBuffer:
+    """Bytes from the kernels' scratch pool, handed back when the last array viewing them dies:
+    a training loop's workspaces reuse memory instead of faulting in fresh, zeroed pages."""
+    cdef void *p
+    cdef int64_t cap
+    cdef Py_ssize_t nbytes
+    cdef Py_ssize_t shape[1]
+    cdef Py_ssize_t strides[1]
+
+    def __cinit__(self, Py_ssize_t nbytes):
+        self.p = rk_buffer_alloc(nbytes, &self.cap)
+        if self.p == NULL:
+            raise MemoryError(f"cannot allocate a workspace of {nbytes} bytes")
+        self.nbytes = nbytes
+
+    def __dealloc__(self):
+        if self.p != NULL:
+            rk_buffer_free(self.p, self.cap)
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        self.shape[0] = self.nbytes
+        self.strides[0] = 1
+        view.buf = self.p
+        view.obj = self
+        view.len = self.nbytes
+        view.readonly = 0
+        view.itemsize = 1
+        view.format = "B"
+        view.ndim = 1
+        view.shape = self.shape
+        view.strides = self.strides
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer *view):
+        pass
+
+
+def pooled_empty(Py_ssize_t n, dtype):
+    """A fresh (n,) array of dtype, uninitialised, whose memory comes from the scratch pool."""
+    dtype = np.dtype(dtype)
+    if n == 0:
+        return np.empty(0, dtype)
+    return np.frombuffer(_PooledBuffer(n * dtype.itemsize), dtype=dtype, count=n)
+
+
 def workspace_size(str cell, int64_t T, int64_t B, int64_t H):
     """Elements of a training workspace, or -1 when the size overflows int64."""
     i = CELLS.index(cell)

@@ -53,7 +53,8 @@ def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, train
     y = np.empty((T, B, H), dtype)
     hT = np.empty((B, H), dtype)
     cT = np.empty((B, H), dtype) if cell == "lstm" else None
-    buf = np.empty(_ext.workspace_size(cell, T, B, H), dtype) if training else None
+    # from the kernels' scratch pool: a training loop reuses the last step's memory
+    buf = _ext.pooled_empty(_ext.workspace_size(cell, T, B, H), dtype) if training else None
     _ext.cell_forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf)
     ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf) if training else None
     return y, hT, cT, ws

@@ -179,3 +179,30 @@ def test_self_check_passes(isa):
     from rnnkern.selfcheck import self_check
     results = self_check()
     assert len(results) == 5 and all(passed for _, _, passed in results), results
+
+
+def test_workspace_memory_comes_back_only_when_its_last_view_dies(dtype, isa):
+    """Workspaces live in the scratch pool: a buffer someone still views is never handed out."""
+    p, g = make_problem("lstm", 7, 3, 5, 6, dtype, seed=11)
+    ws = rnnkern.lstm_forward(**p)[3]
+    held = ws.buffer            # a view the caller keeps past the workspace
+    saved = held.copy()
+    del ws
+    for _ in range(3):          # more training calls of the same shape, which reuse pool memory
+        y, _, _, ws2 = rnnkern.lstm_forward(**p)
+        rnnkern.lstm_backward(ws2, **g)
+        held_ptr = held.__array_interface__["data"][0]
+        assert ws2.buffer.__array_interface__["data"][0] != held_ptr
+        del ws2
+    np.testing.assert_array_equal(held, saved)
+    assert held.flags.writeable
+
+
+def test_workspace_after_release_memory_is_still_valid(dtype, isa):
+    p, g = make_problem("gru", 6, 2, 4, 5, dtype, seed=12)
+    y, hT, ws = rnnkern.gru_forward(**p)
+    rnnkern.release_memory()    # frees what the pool keeps, never what is in use
+    first = rnnkern.gru_backward(ws, **g)
+    again = rnnkern.gru_backward(ws, **g)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)

@@ -56,6 +56,11 @@ RK_API int rk_get_num_threads(void);             /* min(set value, caller's Open
 /* Kernels keep up to 4 scratch buffers (512 MiB at most in all) between calls, so that repeated
  * calls of the same shapes skip page faults and zeroing; this frees them. */
 RK_API void rk_scratch_release(void);
+/* A buffer from that same pool, for arrays whose owner hands it back when it is done with them
+ * (the Python layer's workspaces): at least `bytes`, 64-byte aligned, contents undefined; NULL
+ * when out of memory or bytes < 0. *capacity receives what rk_buffer_free needs back. */
+RK_API void *rk_buffer_alloc(int64_t bytes, int64_t *capacity);
+RK_API void rk_buffer_free(void *p, int64_t capacity);
 
 /* ---- Peak ----------------------------------------------------------------------------------- */
 /* Measured FMA throughput of one ISA path in GFLOP/s for float32 (dtype_bytes 4) or float64 (8),
