@@ -18,11 +18,11 @@
 void rk_interleave_f32_avx2(const float *src, int64_t ld, int64_t kc, int64_t n, int64_t w,
                             int64_t z, float *restrict dst)
 {
-    pack_interleave_f32(src, ld, kc, n, w, z, dst);
+    pack_interleave_f32_avx2(src, ld, kc, n, w, z, dst);
 }
 
 void rk_interleave_f64_avx2(const double *src, int64_t ld, int64_t kc, int64_t n, int64_t w,
                             int64_t z, double *restrict dst)
 {
-    pack_interleave_f64(src, ld, kc, n, w, z, dst);
+    pack_interleave_f64_avx2(src, ld, kc, n, w, z, dst);
 }
