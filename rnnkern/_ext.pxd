@@ -16,6 +16,7 @@ cdef extern from "rnnkern.h" nogil:
         RK_ISA_COUNT
 
     const char *rk_isa_name(rk_isa isa)
+    int rk_isa_compiled(rk_isa isa)
     int rk_isa_supported(rk_isa isa)
     rk_isa rk_isa_best()
     rk_isa rk_isa_active()
