@@ -1,6 +1,6 @@
 /* Thread count and the one parallel-for every kernel uses. A forked child runs on one thread:
  * libgomp's pool does not survive fork() and would hang (GCC bug 60035). */
-#define _GNU_SOURCE /* syscall */
+#define _GNU_SOURCE /* syscall, dladdr */
 #include <omp.h>
 #include "internal.h"
 #ifdef RK_X86_64
@@ -24,8 +24,10 @@
 #include <windows.h>
 #endif
 #ifndef _WIN32
+#include <dlfcn.h> /* dladdr */
 #include <pthread.h>
 #endif
+#include <stdio.h>
 
 /* Spins of the pause loop before a waiter sleeps: tens of microseconds, longer than a step's
  * imbalance; a few when the team outnumbers the processors (the thread it waits for may need
@@ -59,6 +61,26 @@ int rk_get_num_threads(void)
     if (in_forked_child) return 1;
     const int omp = omp_get_max_threads(), want = requested_threads;
     return want > 0 && want < omp ? want : omp;
+}
+
+int rk_openmp_runtime_path(char *buf, size_t len)
+{
+    if (!buf || !len) return RK_ERR_ARG;
+    buf[0] = 0;
+#ifdef _WIN32
+    HMODULE module;
+    if (!GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCSTR)(void *)omp_get_max_threads, &module))
+        return RK_ERR_ARG;
+    const DWORD n = GetModuleFileNameA(module, buf, len > 0xffff ? 0xffff : (DWORD)len);
+    return n > 0 && n < len ? RK_OK : RK_ERR_ARG;
+#else
+    Dl_info info; /* the shared object that defines the runtime's entry points */
+    if (!dladdr((void *)omp_get_max_threads, &info) || !info.dli_fname) return RK_ERR_ARG;
+    const int n = snprintf(buf, len, "%s", info.dli_fname);
+    return n < 0 ? RK_ERR_ARG : RK_OK;
+#endif
 }
 
 void rk_step_barrier_init(rk_step_barrier *b, int n)

@@ -28,6 +28,7 @@ cdef extern from "rnnkern.h" nogil:
 
     void rk_set_num_threads(int n)
     int rk_get_num_threads()
+    int rk_openmp_runtime_path(char *buf, size_t len)
     void rk_scratch_release()
     void *rk_buffer_alloc(int64_t bytes, int64_t *capacity)
     void rk_buffer_free(void *p, int64_t capacity)

@@ -102,6 +102,14 @@ def get_num_threads():
     return rk_get_num_threads()
 
 
+def openmp_runtime_path():
+    """The file of the OpenMP runtime the kernels run on, or None where the system cannot tell."""
+    cdef char buf[4096]
+    if rk_openmp_runtime_path(buf, sizeof(buf)) != RK_OK:
+        return None
+    return buf.decode(errors="replace")
+
+
 def release_scratch():
     with nogil:
         rk_scratch_release()

@@ -55,6 +55,9 @@ RK_API int rk_kernel_describe(rk_isa isa, int dtype_bytes, int slot, char *buf, 
 /* ---- Threads -------------------------------------------------------------------------------- */
 RK_API void rk_set_num_threads(int n);           /* n >= 1; for kernels called from any thread */
 RK_API int rk_get_num_threads(void);             /* min(set value, caller's OpenMP limit); 1 in a forked child */
+/* The file of the OpenMP runtime this process runs the kernels on (a wheel's bundled copy, or the
+ * system's) into buf, NUL-terminated, cut to len; RK_ERR_ARG where the system cannot tell. */
+RK_API int rk_openmp_runtime_path(char *buf, size_t len);
 
 /* ---- Memory --------------------------------------------------------------------------------- */
 /* Kernels keep up to 4 scratch buffers (512 MiB at most in all) between calls, so that repeated
