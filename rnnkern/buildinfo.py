@@ -25,6 +25,7 @@ def build_info():
     from . import _build_config as c
 
     runtime = _ext.openmp_runtime_path()
+    runtime = runtime and os.path.normpath(runtime)  # auditwheel's RPATH gives rnnkern/../rnnkern.libs
     bundled = runtime is not None and os.path.basename(os.path.dirname(runtime)) in BUNDLE_DIRS
     site = os.path.dirname(os.path.dirname(os.path.abspath(_ext.__file__)))
     return {"compiler": c.compiler, "target": c.target, "build_type": c.build_type, "flags": c.flags,
