@@ -8,13 +8,31 @@
  * released buffers are kept for the next call (RK_POOL_SLOTS, RK_POOL_MAX bytes in all): a training
  * loop that calls the same shapes again reuses them. rk_scratch_release() frees what is kept. */
 #define _DEFAULT_SOURCE /* madvise */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
 #include "internal.h"
+
+/* The pool's lock and aligned memory: POSIX and C11, or their Windows counterparts (no fork
+ * there, so no fork handler either) */
+#ifdef _WIN32
+#include <malloc.h>
+#include <windows.h>
+static SRWLOCK pool_lock = SRWLOCK_INIT;
+static void pool_lock_take(void) { AcquireSRWLockExclusive(&pool_lock); }
+static void pool_lock_give(void) { ReleaseSRWLockExclusive(&pool_lock); }
+static void *rk_aligned_alloc(size_t align, size_t bytes) { return _aligned_malloc(bytes, align); }
+static void rk_aligned_free(void *p) { _aligned_free(p); }
+#else
+#include <pthread.h>
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static void pool_lock_take(void) { pthread_mutex_lock(&pool_lock); }
+static void pool_lock_give(void) { pthread_mutex_unlock(&pool_lock); }
+static void *rk_aligned_alloc(size_t align, size_t bytes) { return aligned_alloc(align, bytes); }
+static void rk_aligned_free(void *p) { free(p); }
+#endif
 
 #define RK_HUGE (INT64_C(2) << 20)
 #define RK_POOL_SLOTS 4
@@ -26,7 +44,7 @@ static void *rk_alloc_raw(int64_t bytes, int64_t *cap)
     const int64_t align = bytes >= RK_HUGE ? RK_HUGE : 64;
     const int64_t rounded = bytes > 0 ? (bytes + align - 1) / align * align : align;
     if ((uint64_t)rounded > SIZE_MAX) return NULL;
-    void *p = aligned_alloc((size_t)align, (size_t)rounded);
+    void *p = rk_aligned_alloc((size_t)align, (size_t)rounded);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (p && align == RK_HUGE) madvise(p, (size_t)rounded, MADV_HUGEPAGE); /* a hint: may fail */
 #endif
@@ -34,7 +52,6 @@ static void *rk_alloc_raw(int64_t bytes, int64_t *cap)
     return p;
 }
 
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { void *p; int64_t cap; } pool[RK_POOL_SLOTS];
 static int64_t pool_bytes;
 
@@ -42,7 +59,7 @@ rk_scratch rk_scratch_get(int64_t bytes)
 {
     rk_scratch s = {NULL, 0};
     if (bytes < 0 || bytes > INT64_MAX - RK_HUGE) return s;
-    pthread_mutex_lock(&pool_lock);
+    pool_lock_take();
     int best = -1; /* the smallest kept buffer that fits, if not over twice the need */
     for (int i = 0; i < RK_POOL_SLOTS; ++i)
         if (pool[i].p && pool[i].cap >= bytes && pool[i].cap - bytes <= bytes + RK_HUGE &&
@@ -53,7 +70,7 @@ rk_scratch rk_scratch_get(int64_t bytes)
         pool[best].p = NULL;
         pool_bytes -= s.cap;
     }
-    pthread_mutex_unlock(&pool_lock);
+    pool_lock_give();
     if (!s.p) s.p = rk_alloc_raw(bytes, &s.cap);
     return s;
 }
@@ -62,7 +79,7 @@ void rk_scratch_put(rk_scratch s)
 {
     if (!s.p) return;
     void *drop = s.p;
-    pthread_mutex_lock(&pool_lock);
+    pool_lock_take();
     int slot = -1; /* an empty slot, else the smallest kept buffer if this one is larger */
     for (int i = 0; i < RK_POOL_SLOTS; ++i)
         if (!pool[i].p) {
@@ -79,8 +96,8 @@ void rk_scratch_put(rk_scratch s)
             pool_bytes += s.cap - freed;
         }
     }
-    pthread_mutex_unlock(&pool_lock);
-    free(drop);
+    pool_lock_give();
+    rk_aligned_free(drop);
 }
 
 void *rk_buffer_alloc(int64_t bytes, int64_t *capacity)
@@ -98,15 +115,16 @@ void rk_buffer_free(void *p, int64_t capacity)
 
 void rk_scratch_release(void)
 {
-    pthread_mutex_lock(&pool_lock);
+    pool_lock_take();
     for (int i = 0; i < RK_POOL_SLOTS; ++i) {
-        free(pool[i].p);
+        rk_aligned_free(pool[i].p);
         pool[i].p = NULL;
     }
     pool_bytes = 0;
-    pthread_mutex_unlock(&pool_lock);
+    pool_lock_give();
 }
 
+#ifndef _WIN32
 /* In a forked child the lock may be held by a thread that no longer exists: start over, leaving
  * the parent's buffers to the child's copy of the heap. */
 static void pool_after_fork_child(void)
@@ -120,3 +138,4 @@ __attribute__((constructor)) static void register_pool_fork_handler(void)
 {
     pthread_atfork(NULL, NULL, pool_after_fork_child);
 }
+#endif

@@ -1,13 +1,13 @@
 /* CPU feature detection and the ISA table: chosen once (best path, or RNNKERN_ISA), read by every
- * kernel call. Detection asks cpuid for the instructions and xgetbv for the OS-enabled state. */
+ * kernel call. Detection asks cpuid for the instructions and xgetbv for the OS-enabled state; off
+ * x86-64 neither exists and the scalar path is the only one compiled (until a NEON path exists). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef RK_X86_64
 #include <cpuid.h>
-#define RK_X86 1
 #endif
 
 /* The kernel table of each ISA: every slot's instance by name (kernels.h lists the slots). The
@@ -20,6 +20,7 @@ const rk_kernel_table rk_table_scalar = {
     {&rk_gemm_kernel_f64_scalar, rk_panel_gemm_f64_scalar, rk_panel_tiles_f64_scalar,
      &rk_epilogues_f64_scalar, rk_act_row_f64_scalar, rk_peak_probe_f64_scalar,
      rk_interleave_f64_scalar}};
+#ifdef RK_X86_64 /* CMakeLists.txt compiles the avx2 and avx512 units on x86-64 only */
 const rk_kernel_table rk_table_avx2 = {
     RK_ISA_AVX2, "ymm", 8, 4,
     {&rk_gemm_kernel_f32_avx2, rk_panel_gemm_f32_avx2, rk_panel_tiles_f32_avx2,
@@ -39,10 +40,13 @@ const rk_kernel_table rk_table_avx512 = {
 
 const rk_kernel_table *const rk_tables[RK_ISA_COUNT] = {&rk_table_scalar, &rk_table_avx2,
                                                         &rk_table_avx512};
+#else
+const rk_kernel_table *const rk_tables[RK_ISA_COUNT] = {&rk_table_scalar, NULL, NULL};
+#endif
 static const char *const names[RK_ISA_COUNT] = {"scalar", "avx2", "avx512"};
 static const rk_kernel_table *active; /* NULL until the first call picks the best path */
 
-#ifdef RK_X86
+#ifdef RK_X86_64
 static uint64_t xgetbv0(void)
 {
     uint32_t lo, hi;
@@ -77,9 +81,14 @@ const char *rk_isa_name(rk_isa isa)
     return (unsigned)isa < RK_ISA_COUNT ? names[isa] : "unknown";
 }
 
+int rk_isa_compiled(rk_isa isa)
+{
+    return (unsigned)isa < RK_ISA_COUNT && rk_tables[isa] != NULL;
+}
+
 int rk_isa_supported(rk_isa isa)
 {
-    if ((unsigned)isa >= RK_ISA_COUNT) return 0;
+    if (!rk_isa_compiled(isa)) return 0;
     return isa == RK_ISA_SCALAR || detect(isa);
 }
 
@@ -126,6 +135,7 @@ int rk_kernel_describe(rk_isa isa, int dtype_bytes, int slot, char *buf, size_t 
 {
     if ((unsigned)isa >= RK_ISA_COUNT || (dtype_bytes != 4 && dtype_bytes != 8) || !buf || !len)
         return RK_ERR_ARG;
+    if (!rk_isa_compiled(isa)) return RK_ERR_ISA;
     const rk_kernel_table *t = rk_tables[isa];
     const int f64 = dtype_bytes == 8, lanes = f64 ? t->lanes_f64 : t->lanes_f32;
     const char *dt = f64 ? "f64" : "f32", *in = names[isa];

@@ -5,6 +5,12 @@
 #include "rnnkern.h"
 #include "kernels.h"
 
+/* x86-64 (GCC, Clang, clang-cl): cpuid, xgetbv and the avx2/avx512 units, which CMakeLists.txt
+ * builds on the same test; every other target has the scalar path alone */
+#if defined(__x86_64__) || defined(_M_X64)
+#define RK_X86_64 1
+#endif
+
 /* Runs fn(ctx, i) for i in [0, n) on up to nthreads threads (static schedule); with one thread it
  * never enters an OpenMP region, which keeps a forked child safe. */
 typedef void (*rk_range_fn)(void *ctx, int64_t i);

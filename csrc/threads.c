@@ -1,23 +1,33 @@
 /* Thread count and the one parallel-for every kernel uses. A forked child runs on one thread:
  * libgomp's pool does not survive fork() and would hang (GCC bug 60035). */
-#define _GNU_SOURCE /* syscall */
-#include <pthread.h>
-#include <sched.h>
+#define _GNU_SOURCE /* syscall, dladdr */
 #include <omp.h>
 #include "internal.h"
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef RK_X86_64
 #include <immintrin.h>
 #define RK_SPIN_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define RK_SPIN_PAUSE() __asm__ volatile("yield")
 #else
 #define RK_SPIN_PAUSE() ((void)0)
 #endif
 
-#if defined(__linux__)
+/* How a barrier's waiter sleeps: a futex on Linux, WaitOnAddress on Windows, a condition variable
+ * elsewhere (macOS; RNNKERN_PORTABLE_BARRIER builds it on Linux too, for tests) */
+#if defined(__linux__) && !defined(RK_PORTABLE_BARRIER)
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#define RK_FUTEX 1
+#elif defined(_WIN32)
+#include <windows.h>
 #endif
+#ifndef _WIN32
+#include <dlfcn.h> /* dladdr */
+#include <pthread.h>
+#endif
+#include <stdio.h>
 
 /* Spins of the pause loop before a waiter sleeps: tens of microseconds, longer than a step's
  * imbalance; a few when the team outnumbers the processors (the thread it waits for may need
@@ -29,12 +39,14 @@ static volatile int in_forked_child;
 /* OpenMP's thread-count setting is per OS thread; this one holds for kernels called from any thread */
 static volatile int requested_threads; /* 0: not set */
 
+#ifndef _WIN32 /* Windows has no fork */
 static void mark_forked_child(void) { in_forked_child = 1; }
 
 __attribute__((constructor)) static void register_fork_handler(void)
 {
     pthread_atfork(NULL, NULL, mark_forked_child);
 }
+#endif
 
 void rk_set_num_threads(int n)
 {
@@ -51,6 +63,26 @@ int rk_get_num_threads(void)
     return want > 0 && want < omp ? want : omp;
 }
 
+int rk_openmp_runtime_path(char *buf, size_t len)
+{
+    if (!buf || !len) return RK_ERR_ARG;
+    buf[0] = 0;
+#ifdef _WIN32
+    HMODULE module;
+    if (!GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCSTR)(void *)omp_get_max_threads, &module))
+        return RK_ERR_ARG;
+    const DWORD n = GetModuleFileNameA(module, buf, len > 0xffff ? 0xffff : (DWORD)len);
+    return n > 0 && n < len ? RK_OK : RK_ERR_ARG;
+#else
+    Dl_info info; /* the shared object that defines the runtime's entry points */
+    if (!dladdr((void *)omp_get_max_threads, &info) || !info.dli_fname) return RK_ERR_ARG;
+    const int n = snprintf(buf, len, "%s", info.dli_fname);
+    return n < 0 ? RK_ERR_ARG : RK_OK;
+#endif
+}
+
 void rk_step_barrier_init(rk_step_barrier *b, int n)
 {
     b->arrived = b->generation = b->sleepers = 0;
@@ -58,25 +90,46 @@ void rk_step_barrier_init(rk_step_barrier *b, int n)
     b->spins = n > omp_get_num_procs() ? RK_SPINS_OVERSUBSCRIBED : RK_SPINS;
 }
 
-/* Sleeps while *addr == val (returns at once if it is not), or yields where there is no futex */
+/* rk_sleep_while sleeps while *addr == val (returns at once if it is not; may return early) */
+#ifdef RK_FUTEX
 static void rk_sleep_while(volatile int *addr, int val)
 {
-#if defined(__linux__) && defined(SYS_futex)
     syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
-#else
-    (void)addr, (void)val;
-    sched_yield();
-#endif
 }
 
 static void rk_wake_all(volatile int *addr)
 {
-#if defined(__linux__) && defined(SYS_futex)
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-#else
-    (void)addr;
-#endif
 }
+#elif defined(_WIN32) /* Windows 8 and later (Synchronization.lib) */
+static void rk_sleep_while(volatile int *addr, int val)
+{
+    WaitOnAddress(addr, &val, sizeof val, INFINITE);
+}
+
+static void rk_wake_all(volatile int *addr) { WakeByAddressAll((void *)addr); }
+#else
+/* One condition variable for every barrier of the process: a sleeper looks at the generation
+ * under the lock and the last arrival wakes under it, so no wake is lost; a wake meant for another
+ * barrier only makes its sleepers look again. */
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sleep_cond = PTHREAD_COND_INITIALIZER;
+
+static void rk_sleep_while(volatile int *addr, int val)
+{
+    pthread_mutex_lock(&sleep_lock);
+    if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) == val) pthread_cond_wait(&sleep_cond, &sleep_lock);
+    pthread_mutex_unlock(&sleep_lock);
+}
+
+static void rk_wake_all(volatile int *addr)
+{
+    (void)addr;
+    pthread_mutex_lock(&sleep_lock);
+    pthread_cond_broadcast(&sleep_cond);
+    pthread_mutex_unlock(&sleep_lock);
+}
+#endif
 
 /* A sleeper counts itself before its last look at the generation, and the last arrival moves the
  * generation before it looks for sleepers (both sequentially consistent): either the arrival sees

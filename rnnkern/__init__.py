@@ -112,8 +112,8 @@ _ext.set_verbose(_verbose.level_from_env())
 
 
 def __getattr__(name):
-    # rnnkern.nn, rnnkern.train and rnnkern.bench load on first use, keeping `import rnnkern` light
-    if name in ("nn", "train", "bench"):
+    # rnnkern.nn, .train, .bench and .buildinfo load on first use, keeping `import rnnkern` light
+    if name in ("nn", "train", "bench", "buildinfo"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,15 @@ def info(args):
           f"{', '.join(isa['available'])}   compiled: {', '.join(isa['compiled'])}"
           + (f"   forced by RNNKERN_ISA={isa['forced']}" if isa["forced"] else ""))
     print(f"threads   {rnnkern.get_num_threads()}")
+    b = rnnkern.buildinfo.build_info()
+    tags = ", ".join(b["wheel_tags"]) or "no wheel metadata"
+    print(f"install   {'wheel' if b['install'] == 'wheel' else 'built from source'} ({tags})")
+    print(f"compiler  {b['compiler']} for {b['target']}, {b['build_type']}: {b['flags']}")
+    for name, flags in b["isa_flags"].items():
+        print(f"  {name:8s}{flags or '(baseline)'}")
+    print(f"OpenMP    {b['openmp_runtime']}"
+          f" ({'bundled with the wheel' if b['openmp_bundled'] else 'the system runtime'});"
+          f" built with {b['openmp_flags']}, OpenMP {b['openmp_version']}")
     print(f"kernels   what fills each slot of the active path ({isa['active']}):")
     for slot, dtype, instance, impl in rnnkern.kernel_info():
         print(f"  {slot:10s} {dtype:4s} {isa['active']:7s} {instance:30s} {impl}")

@@ -16,6 +16,7 @@ cdef extern from "rnnkern.h" nogil:
         RK_ISA_COUNT
 
     const char *rk_isa_name(rk_isa isa)
+    int rk_isa_compiled(rk_isa isa)
     int rk_isa_supported(rk_isa isa)
     rk_isa rk_isa_best()
     rk_isa rk_isa_active()
@@ -27,6 +28,7 @@ cdef extern from "rnnkern.h" nogil:
 
     void rk_set_num_threads(int n)
     int rk_get_num_threads()
+    int rk_openmp_runtime_path(char *buf, size_t len)
     void rk_scratch_release()
     void *rk_buffer_alloc(int64_t bytes, int64_t *capacity)
     void rk_buffer_free(void *p, int64_t capacity)

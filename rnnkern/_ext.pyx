@@ -13,7 +13,9 @@ cdef extern from "<omp.h>":
 
 cnp.import_array()
 
-ISA_NAMES = tuple(rk_isa_name(<rk_isa>i).decode() for i in range(RK_ISA_COUNT))
+# the paths this build has: all three on x86-64, scalar alone elsewhere; always the first of the
+# enum, so a name's index is its rk_isa
+ISA_NAMES = tuple(rk_isa_name(<rk_isa>i).decode() for i in range(RK_ISA_COUNT) if rk_isa_compiled(<rk_isa>i))
 CELLS = ("lstm", "gru", "rnn")
 ACTIVATIONS = ("tanh", "relu", "logistic")  # index = rk_activation
 _ERRORS = {RK_ERR_ARG: "invalid argument", RK_ERR_NOMEM: "out of memory", RK_ERR_ISA: "ISA not supported"}
@@ -98,6 +100,14 @@ def set_num_threads(int n):
 
 def get_num_threads():
     return rk_get_num_threads()
+
+
+def openmp_runtime_path():
+    """The file of the OpenMP runtime the kernels run on, or None where the system cannot tell."""
+    cdef char buf[4096]
+    if rk_openmp_runtime_path(buf, sizeof(buf)) != RK_OK:
+        return None
+    return buf.decode(errors="replace")
 
 
 def release_scratch():

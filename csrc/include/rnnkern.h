@@ -34,6 +34,9 @@ enum rk_status { RK_OK = 0, RK_ERR_ARG = -1, RK_ERR_NOMEM = -2, RK_ERR_ISA = -3 
 typedef enum rk_isa { RK_ISA_SCALAR = 0, RK_ISA_AVX2 = 1, RK_ISA_AVX512 = 2, RK_ISA_COUNT = 3 } rk_isa;
 
 RK_API const char *rk_isa_name(rk_isa isa);      /* "scalar", "avx2", "avx512" */
+/* 1 if this build has the path: all three on x86-64, scalar alone elsewhere (the compiled ones
+ * are always the first of the enum) */
+RK_API int rk_isa_compiled(rk_isa isa);
 RK_API int rk_isa_supported(rk_isa isa);         /* 1 if this CPU and OS can run the path */
 RK_API rk_isa rk_isa_best(void);                 /* the best supported path */
 RK_API rk_isa rk_isa_active(void);               /* the path in use */
@@ -45,12 +48,16 @@ RK_API int rk_isa_init_from_env(void);
 /* What fills kernel slot `slot` (0, 1, ...) of an ISA path for float32 (dtype_bytes 4) or float64
  * (8): writes "slot<TAB>instance<TAB>implementation" to buf (NUL-terminated, cut to len), e.g.
  * "panel\trk_panel_gemm_f32_avx512\ttiles 6 rows x 4 zmm, 1 row x 8 zmm". RK_ERR_ARG past the last
- * slot or for a bad argument. What `python -m rnnkern info` lists. */
+ * slot or for a bad argument, RK_ERR_ISA for a path this build does not have. What
+ * `python -m rnnkern info` lists. */
 RK_API int rk_kernel_describe(rk_isa isa, int dtype_bytes, int slot, char *buf, size_t len);
 
 /* ---- Threads -------------------------------------------------------------------------------- */
 RK_API void rk_set_num_threads(int n);           /* n >= 1; for kernels called from any thread */
 RK_API int rk_get_num_threads(void);             /* min(set value, caller's OpenMP limit); 1 in a forked child */
+/* The file of the OpenMP runtime this process runs the kernels on (a wheel's bundled copy, or the
+ * system's) into buf, NUL-terminated, cut to len; RK_ERR_ARG where the system cannot tell. */
+RK_API int rk_openmp_runtime_path(char *buf, size_t len);
 
 /* ---- Memory --------------------------------------------------------------------------------- */
 /* Kernels keep up to 4 scratch buffers (512 MiB at most in all) between calls, so that repeated
