@@ -159,6 +159,7 @@ RK_API int rk_rnn_forward_packed_f64(const rk_cell_args *a, const void *packed);
 typedef int (*rk_cell_fn)(const rk_cell_args *a);
 typedef int (*rk_pack_fn)(const rk_cell_args *a, void *packed, int64_t packed_bytes);
 typedef int (*rk_packed_fn)(const rk_cell_args *a, const void *packed);
+typedef int64_t (*rk_size_fn)(int64_t T, int64_t B, int64_t H);
 typedef struct rk_api_table {
     int version;                                 /* RK_API_VERSION of the library */
     rk_isa (*isa_active)(void);
@@ -167,7 +168,7 @@ typedef struct rk_api_table {
                     const float *, int64_t, float, float *, int64_t);
     int (*gemm_f64)(int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
                     const double *, int64_t, double, double *, int64_t);
-    int64_t (*workspace_size[3])(int64_t T, int64_t B, int64_t H);  /* [rk_cell] */
+    rk_size_fn workspace_size[3];                /* [rk_cell] */
     int64_t (*packed_size)(rk_cell cell, int dtype_bytes, int64_t In, int64_t H);
     rk_cell_fn forward[3][2], backward[3][2];    /* [rk_cell][0: f32, 1: f64] */
     rk_pack_fn pack[3][2];
