@@ -1,8 +1,10 @@
 """rnnkern: fused CPU kernels for LSTM, GRU and vanilla RNN (forward and BPTT) with a NumPy API.
 
 Functional API: lstm_forward / lstm_backward, gru_forward / gru_backward, rnn_forward / rnn_backward,
-gemm. Oracle: rnnkern.reference. Threads: set_num_threads / get_num_threads. Scratch kept between
-calls: release_memory. SIMD path: isa_info, set_isa, or the environment variable
+gemm. Serving: pack_lstm / pack_gru / pack_rnn (weights packed once), LSTMStream / GRUStream /
+RNNStream (one step at a time); compiled callers: rnnkern.cython_api, get_include. Oracle:
+rnnkern.reference. Threads: set_num_threads / get_num_threads. Scratch kept between calls:
+release_memory. SIMD path: isa_info, set_isa, or the environment variable
 RNNKERN_ISA=scalar|avx2|avx512 read at import. One line on stderr per kernel call: set_verbose(1),
 or RNNKERN_VERBOSE=1 at import.
 """
@@ -33,6 +35,8 @@ from . import _validate, _verbose, selfcheck
 from .functional import (Workspace, gemm, gru_backward, gru_forward, lstm_backward, lstm_forward,
                          rnn_backward, rnn_forward)
 from .grads import GRUGrads, LSTMGrads, RNNGrads
+from .packed import PackedWeights, pack_gru, pack_lstm, pack_rnn
+from .stream import GRUStream, LSTMStream, RNNStream
 
 __version__ = "0.1.0"
 
@@ -96,6 +100,12 @@ def get_verbose():
     return _ext.get_verbose()
 
 
+def get_include():
+    """The directory of rnnkern.h and of the .pxd files that compiled callers cimport
+    (rnnkern.cython_api): include_dirs=[rnnkern.get_include()]."""
+    return _os.path.dirname(_os.path.abspath(_ext.__file__))  # installed beside the extension
+
+
 def _apply_isa_env():
     status = _ext.isa_init_from_env()
     if status == 0:
@@ -121,4 +131,5 @@ def __getattr__(name):
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward",
            "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info", "kernel_info",
            "available_isas", "set_isa", "set_num_threads", "get_num_threads", "set_verbose",
-           "get_verbose", "release_memory", "ISAS"]
+           "get_verbose", "release_memory", "ISAS", "pack_lstm", "pack_gru", "pack_rnn",
+           "PackedWeights", "LSTMStream", "GRUStream", "RNNStream", "get_include"]

@@ -88,3 +88,33 @@ cdef extern from "rnnkern.h" nogil:
     int rk_rnn_backward_f32(const rk_cell_args *a)
     int rk_rnn_forward_f64(const rk_cell_args *a)
     int rk_rnn_backward_f64(const rk_cell_args *a)
+
+    # packed weights and the function table (rnnkern.h, "Packed weights", "The function table")
+    ctypedef enum rk_cell:
+        RK_CELL_LSTM
+        RK_CELL_GRU
+        RK_CELL_RNN
+
+    int64_t rk_packed_size(rk_cell cell, int dtype_bytes, int64_t In, int64_t H)
+
+    int RK_API_VERSION
+    ctypedef int (*rk_cell_fn)(const rk_cell_args *a) noexcept nogil
+    ctypedef int (*rk_pack_fn)(const rk_cell_args *a, void *packed, int64_t packed_bytes) noexcept nogil
+    ctypedef int (*rk_packed_fn)(const rk_cell_args *a, const void *packed) noexcept nogil
+    ctypedef int64_t (*rk_size_fn)(int64_t T, int64_t B, int64_t H) noexcept nogil
+    ctypedef struct rk_api_table:
+        int version
+        rk_isa (*isa_active)() noexcept nogil
+        int (*get_num_threads)() noexcept nogil
+        int (*gemm_f32)(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
+                        const float *, int64_t, float, float *, int64_t) noexcept nogil
+        int (*gemm_f64)(int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
+                        const double *, int64_t, double, double *, int64_t) noexcept nogil
+        rk_size_fn workspace_size[3]
+        int64_t (*packed_size)(rk_cell cell, int dtype_bytes, int64_t In, int64_t H) noexcept nogil
+        rk_cell_fn forward[3][2]
+        rk_cell_fn backward[3][2]
+        rk_pack_fn pack[3][2]
+        rk_packed_fn forward_packed[3][2]
+
+    const rk_api_table *rk_api()

@@ -360,3 +360,13 @@ def activation(str name, str isa, x, out):
     with nogil:
         st = rk_act_apply(i, op, f64, n, px, py)
     _check_status(st, f"activation {name} on {isa}")
+
+
+# ==== the function table, for rnnkern.cython_api =================================================
+from cpython.pycapsule cimport PyCapsule_New
+
+
+def api_capsule():
+    """The C API's function table (rk_api) in a capsule named "rnnkern.rk_api_table": how
+    rnnkern.cython_api reaches the kernels of this module's copy of the library."""
+    return PyCapsule_New(<void *>rk_api(), b"rnnkern.rk_api_table", NULL)

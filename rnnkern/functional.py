@@ -35,20 +35,30 @@ class Workspace:
                 f"{self.x.dtype} {self.nbytes} bytes>")
 
 
+def _states(cell, x, H, h0, c0, lengths, training):
+    """h0, c0 (LSTM) and lengths checked against x (T, B, I) and H -> (x, h0, c0, lengths), x, h0
+    and c0 C-contiguous; a training forward's x has its padding zeroed. Also for packed weights."""
+    T, B, I = x.shape
+    dtype = x.dtype
+    h0 = v.shaped("h0", h0, "(B, H)", (B, H), dtype, optional=True)
+    if cell == "lstm":
+        c0 = v.shaped("c0", c0, "(B, H)", (B, H), dtype, optional=True)
+    lengths = v.lengths_array(lengths, T, B)
+    v.sizes(T, B, I, H, _GATES[cell][0], _ext.workspace_size(cell, T, B, H))
+    x, h0, c0 = v.contiguous(x, h0, c0)
+    if training and lengths is not None and np.any(lengths < T):
+        # padding never reaches a gradient, even when it holds NaN or Inf
+        x = np.where((np.arange(T)[:, None] < lengths[None, :])[:, :, None], x, x.dtype.type(0))
+    return x, h0, c0, lengths
+
+
 def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training):
     gates, names = _GATES[cell]
     x, dtype = v.sequence(x)
     T, B, I = x.shape
     w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, gates, names, I, dtype)
-    h0 = v.shaped("h0", h0, "(B, H)", (B, H), dtype, optional=True)
-    if cell == "lstm":
-        c0 = v.shaped("c0", c0, "(B, H)", (B, H), dtype, optional=True)
-    lengths = v.lengths_array(lengths, T, B)
-    v.sizes(T, B, I, H, gates, _ext.workspace_size(cell, T, B, H))
-    x, w_ih, w_hh, b_ih, b_hh, h0, c0 = v.contiguous(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
-    if training and lengths is not None and np.any(lengths < T):
-        # padding never reaches a gradient, even when it holds NaN or Inf
-        x = np.where((np.arange(T)[:, None] < lengths[None, :])[:, :, None], x, x.dtype.type(0))
+    x, h0, c0, lengths = _states(cell, x, H, h0, c0, lengths, training)
+    w_ih, w_hh, b_ih, b_hh = v.contiguous(w_ih, w_hh, b_ih, b_hh)
 
     y = np.empty((T, B, H), dtype)
     hT = np.empty((B, H), dtype)

@@ -13,6 +13,17 @@
 #define RK_RECUR_H
 #include "panel.h"
 
+/* Head of a cell's packed weights (rk_recur_pack), 64 bytes so that the parts after it stay
+ * aligned: which cell, dtype, sizes and ISA they were packed for, and where each part starts. */
+typedef struct rk_packed_header {
+    uint64_t magic; /* RK_PACKED_MAGIC + sizeof(REAL) */
+    int64_t G, I, H;
+    int64_t bias_off, bhh_off, wih_off; /* bytes from the header's start */
+    int32_t isa, separate_bias;
+} rk_packed_header;
+#define RK_PACKED_MAGIC UINT64_C(0x726b63656c6c0000) /* "rkcell\0\0" */
+_Static_assert(sizeof(rk_packed_header) == 64, "packed parts must stay 64-byte aligned");
+
 /* Steps of the input projection done at once: enough rows for an efficient GEMM while keeping
  * inference memory O(B*H). */
 static inline int64_t rk_chunk_steps(int64_t T, int64_t B)

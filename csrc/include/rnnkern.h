@@ -128,6 +128,61 @@ RK_API int rk_rnn_backward_f32(const rk_cell_args *a);
 RK_API int rk_rnn_forward_f64(const rk_cell_args *a);
 RK_API int rk_rnn_backward_f64(const rk_cell_args *a);
 
+/* ---- Packed weights (csrc/cell/packed.c, recur.inc) -------------------------------------------
+ * For callers that run the same weights many times: pack them once, then forward on the packed
+ * copy, which every call only reads (so the threads of many calls may share one). Packed weights
+ * hold W_ih^T laid out for the GEMM micro-kernel of the ISA active when they were packed: a
+ * forward under another ISA returns RK_ERR_ISA (pack again), one for another cell, dtype or size
+ * RK_ERR_ARG. The results are bitwise those of rk_<cell>_forward_<dt> on the same weights. */
+typedef enum rk_cell { RK_CELL_LSTM = 0, RK_CELL_GRU = 1, RK_CELL_RNN = 2 } rk_cell;
+
+/* Bytes of the packed weights of a cell with In inputs and H units, float32 (dtype_bytes 4) or
+ * float64 (8), for the active ISA; -1 for a bad argument or an overflowing size. */
+RK_API int64_t rk_packed_size(rk_cell cell, int dtype_bytes, int64_t In, int64_t H);
+/* Packs a->w_ih, w_hh, b_ih, b_hh (sizes a->In, a->H; the other fields are not read) into packed:
+ * 64-byte aligned, packed_bytes >= rk_packed_size. Defined in csrc/cell/<cell>.inc. */
+RK_API int rk_lstm_pack_f32(const rk_cell_args *a, void *packed, int64_t packed_bytes);
+RK_API int rk_lstm_pack_f64(const rk_cell_args *a, void *packed, int64_t packed_bytes);
+RK_API int rk_gru_pack_f32(const rk_cell_args *a, void *packed, int64_t packed_bytes);
+RK_API int rk_gru_pack_f64(const rk_cell_args *a, void *packed, int64_t packed_bytes);
+RK_API int rk_rnn_pack_f32(const rk_cell_args *a, void *packed, int64_t packed_bytes);
+RK_API int rk_rnn_pack_f64(const rk_cell_args *a, void *packed, int64_t packed_bytes);
+/* rk_<cell>_forward_<dt> with the weights read from packed (a->w_ih, w_hh, b_ih, b_hh are not
+ * read). h0 may be the same array as hT, and c0 as cT: the initial state is read whole before
+ * the final one is written, so a caller stepping a state (T = 1) keeps it in one place. */
+RK_API int rk_lstm_forward_packed_f32(const rk_cell_args *a, const void *packed);
+RK_API int rk_lstm_forward_packed_f64(const rk_cell_args *a, const void *packed);
+RK_API int rk_gru_forward_packed_f32(const rk_cell_args *a, const void *packed);
+RK_API int rk_gru_forward_packed_f64(const rk_cell_args *a, const void *packed);
+RK_API int rk_rnn_forward_packed_f32(const rk_cell_args *a, const void *packed);
+RK_API int rk_rnn_forward_packed_f64(const rk_cell_args *a, const void *packed);
+
+/* ---- The function table (csrc/api.c) --------------------------------------------------------
+ * Every entry point above, by pointer, for code that reaches the kernels through the Python
+ * package (rnnkern.cython_api) rather than by linking them: a module that links its own copy
+ * would have its own ISA choice, thread count and scratch. RK_API_VERSION grows when an entry is
+ * added at the end (entries are never removed or changed); check version >= what you use. */
+#define RK_API_VERSION 1
+typedef int (*rk_cell_fn)(const rk_cell_args *a);
+typedef int (*rk_pack_fn)(const rk_cell_args *a, void *packed, int64_t packed_bytes);
+typedef int (*rk_packed_fn)(const rk_cell_args *a, const void *packed);
+typedef int64_t (*rk_size_fn)(int64_t T, int64_t B, int64_t H);
+typedef struct rk_api_table {
+    int version;                                 /* RK_API_VERSION of the library */
+    rk_isa (*isa_active)(void);
+    int (*get_num_threads)(void);
+    int (*gemm_f32)(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
+                    const float *, int64_t, float, float *, int64_t);
+    int (*gemm_f64)(int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
+                    const double *, int64_t, double, double *, int64_t);
+    rk_size_fn workspace_size[3];                /* [rk_cell] */
+    int64_t (*packed_size)(rk_cell cell, int dtype_bytes, int64_t In, int64_t H);
+    rk_cell_fn forward[3][2], backward[3][2];    /* [rk_cell][0: f32, 1: f64] */
+    rk_pack_fn pack[3][2];
+    rk_packed_fn forward_packed[3][2];
+} rk_api_table;
+RK_API const rk_api_table *rk_api(void);
+
 #ifdef __cplusplus
 }
 #endif

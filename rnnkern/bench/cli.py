@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from . import machine, output, report, targets
-from .contenders import CONTENDERS, RNNKERN
+from .contenders import CONTENDERS, RNNKERN, TORCH
 from .lineup import Lineup
 from .problems import CELLS, DEFAULT_CELLS, DEFAULT_SHAPES, MODES, QUICK_SHAPES, flops, fmt_shape
 from .timing import PROBE_STEPS, SETTLE_MAX_S, measure_row, median
@@ -76,6 +76,12 @@ def parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default="rnnkern-bench.json", metavar="PATH", help="results (default: %(default)s)")
     p.add_argument("--no-plot", action="store_true", help="no PNG chart (written beside the JSON otherwise)")
+    p.add_argument("--serving", action="store_true",
+                   help="instead of the grid: the fixed cost per call of a packed handle, the functional call and "
+                        "torch.nn.LSTM (T = 1, 10, 100; B = 1, 8) and the steps per second of LSTMStream.step and "
+                        "torch.nn.LSTMCell, on one thread (I, H from the first --shapes; default 64, 64)")
+    p.add_argument("--batch-s", type=float, default=0.05, metavar="SECONDS",
+                   help="--serving: the length of one sample's batch of calls (default: %(default)s)")
     return p
 
 
@@ -85,6 +91,7 @@ def _options(argv):
     args.cells = list(dict.fromkeys(flat(args.cells) or DEFAULT_CELLS))
     args.modes = list(dict.fromkeys(flat(args.modes) or MODES))
     args.threads = list(dict.fromkeys(args.threads or [1, 2]))
+    args.shapes_given = bool(args.shapes)
     args.shapes = list(dict.fromkeys(args.shapes or (QUICK_SHAPES if args.quick else DEFAULT_SHAPES)))
     if args.reps is None:
         args.reps = 3 if args.quick else 5
@@ -194,9 +201,27 @@ def main(argv=None):
     args = _options(argv)
     started = time.time()
     isas, main_isa = _isas(args)
+    if args.serving:
+        return _serving(args, main_isa)
     lineup = Lineup(isas, main_isa, args.threads, torch=not args.no_torch, reference=not args.no_reference)
     try:
         return _run(lineup, args, argv, started)
+    finally:
+        lineup.close()
+
+
+def _serving(args, isa):
+    from . import serving
+
+    args.serving_size = args.shapes[0][2:] if args.shapes_given else (64, 64)
+    lineup = Lineup([isa], isa, [1], torch=not args.no_torch, reference=False)
+    try:
+        workers = {RNNKERN: lineup.rnnkern[isa][1]}
+        if lineup.torch is not None:
+            workers[TORCH] = lineup.torch
+        else:
+            print(f"torch: {lineup.torch_why}")
+        return serving.main(args, workers)
     finally:
         lineup.close()
 

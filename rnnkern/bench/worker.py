@@ -21,7 +21,7 @@ from .contenders import REFERENCE, RNNKERN, TORCH, _import_torch, numpy_call, to
 from .env import contender_env
 from .problems import make_problem
 
-COMMANDS = ("hello", "prepare", "time", "output", "peak")
+COMMANDS = ("hello", "prepare", "time", "output", "peak", "serving_prepare", "serving_time")
 _LEN = struct.Struct(">Q")
 
 
@@ -185,6 +185,29 @@ class Session:
             return None
         y = self._build(cell, "inference", p, steps)[1]()
         return y.numpy() if self.kind == TORCH else np.asarray(y)
+
+    def serving_prepare(self, way, mode, T, B, I, H, seed):
+        """Make one call of `way` (bench/serving.py) the call timed next, on one thread."""
+        from .serving import build
+
+        if self.kind == RNNKERN:
+            import rnnkern
+            rnnkern.set_num_threads(1)
+        elif self.kind == TORCH:
+            self.torch.set_num_threads(1)
+        self.serving_run = build(self.torch, way, mode, T, B, I, H, seed)
+        self.serving_run()  # the first call's one-off costs (packing, the scratch pool) stay out
+        gc.collect()
+
+    def serving_time(self, batch_s):
+        """Seconds per call of the prepared serving call, over a batch of about batch_s seconds."""
+        from .serving import batch_time
+
+        gc.disable()
+        try:
+            return batch_time(self.serving_run, batch_s)
+        finally:
+            gc.enable()
 
     def peak(self, threads, dtype, how="probe"):
         from .machine import probe_peaks
