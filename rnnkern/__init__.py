@@ -1,8 +1,8 @@
 """rnnkern: fused CPU kernels for LSTM, GRU and vanilla RNN (forward and BPTT) with a NumPy API.
 
-Functional API: lstm_forward / lstm_backward, gru_forward / gru_backward, rnn_forward / rnn_backward,
-gemm. Oracle: rnnkern.reference. Threads: set_num_threads / get_num_threads. Scratch kept between
-calls: release_memory. SIMD path: isa_info, set_isa, or the environment variable
+Functional API: lstm_forward / lstm_backward / lstm_jvp, likewise gru_* and rnn_*, and gemm.
+Oracle: rnnkern.reference. Threads: set_num_threads / get_num_threads. Scratch kept between calls:
+release_memory. SIMD path: isa_info, set_isa, or the environment variable
 RNNKERN_ISA=scalar|avx2|avx512 read at import. One line on stderr per kernel call: set_verbose(1),
 or RNNKERN_VERBOSE=1 at import.
 """
@@ -30,8 +30,8 @@ except ImportError:
     _use_installed_extension()
     from . import _ext
 from . import _validate, _verbose, selfcheck
-from .functional import (Workspace, gemm, gru_backward, gru_forward, lstm_backward, lstm_forward,
-                         rnn_backward, rnn_forward)
+from .functional import (Workspace, gemm, gru_backward, gru_forward, gru_jvp, lstm_backward,
+                         lstm_forward, lstm_jvp, rnn_backward, rnn_forward, rnn_jvp)
 from .grads import GRUGrads, LSTMGrads, RNNGrads
 
 __version__ = "0.1.0"
@@ -119,6 +119,6 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward",
-           "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info", "kernel_info",
+           "rnn_backward", "lstm_jvp", "gru_jvp", "rnn_jvp", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info", "kernel_info",
            "available_isas", "set_isa", "set_num_threads", "get_num_threads", "set_verbose",
            "get_verbose", "release_memory", "ISAS"]
