@@ -98,6 +98,12 @@ RK_DECLARE_PANEL_GEMM(f64, double)
                         const REAL *dh, REAL *dgx, REAL *dgh, REAL *dh_prev);                    \
         void (*rnn_fwd)(int64_t H, rk_activation act, const REAL *g, REAL *h);                  \
         void (*rnn_bwd)(int64_t H, rk_activation act, const REAL *h, const REAL *dh, REAL *dg); \
+        /* Forward-mode (jvp) epilogues: ra / rgx, rgh are the pre-activations' tangents, rc_prev \
+         * and rh_prev the old state's; out the new state's. The RNN's is rnn_bwd (act' * ra) */ \
+        void (*lstm_jvp)(int64_t H, const REAL *gact, const REAL *c_prev, const REAL *c,         \
+                         const REAL *ra, const REAL *rc_prev, REAL *rc, REAL *rh);               \
+        void (*gru_jvp)(int64_t H, const REAL *gact, const REAL *hn, const REAL *h_prev,        \
+                        const REAL *rgx, const REAL *rgh, const REAL *rh_prev, REAL *rh);        \
     } rk_epilogues_##SFX;                                                                        \
     /* y (n) = op(x (n)), element-wise; y may be x */                                           \
     typedef void rk_act_row_fn_##SFX(rk_act_op op, int64_t n, const REAL *x, REAL *y);          \

@@ -1,7 +1,7 @@
 """rnnkern: fused CPU kernels for LSTM, GRU and vanilla RNN (forward and BPTT) with a NumPy API.
 
-Functional API: lstm_forward / lstm_backward, gru_forward / gru_backward, rnn_forward / rnn_backward,
-gemm. Serving: pack_lstm / pack_gru / pack_rnn (weights packed once), LSTMStream / GRUStream /
+Functional API: lstm_forward / lstm_backward / lstm_jvp, likewise gru_* and rnn_*, and gemm.
+Serving: pack_lstm / pack_gru / pack_rnn (weights packed once), LSTMStream / GRUStream /
 RNNStream (one step at a time); compiled callers: rnnkern.cython_api, get_include. Oracle:
 rnnkern.reference. Threads: set_num_threads / get_num_threads. Scratch kept between calls:
 release_memory. SIMD path: isa_info, set_isa, or the environment variable
@@ -32,8 +32,8 @@ except ImportError:
     _use_installed_extension()
     from . import _ext
 from . import _validate, _verbose, selfcheck
-from .functional import (Workspace, gemm, gru_backward, gru_forward, lstm_backward, lstm_forward,
-                         rnn_backward, rnn_forward)
+from .functional import (Workspace, gemm, gru_backward, gru_forward, gru_jvp, lstm_backward,
+                         lstm_forward, lstm_jvp, rnn_backward, rnn_forward, rnn_jvp)
 from .grads import GRUGrads, LSTMGrads, RNNGrads
 from .packed import PackedWeights, pack_gru, pack_lstm, pack_rnn
 from .stream import GRUStream, LSTMStream, RNNStream
@@ -129,7 +129,7 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward",
-           "rnn_backward", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info", "kernel_info",
+           "rnn_backward", "lstm_jvp", "gru_jvp", "rnn_jvp", "gemm", "Workspace", "LSTMGrads", "GRUGrads", "RNNGrads", "isa_info", "kernel_info",
            "available_isas", "set_isa", "set_num_threads", "get_num_threads", "set_verbose",
            "get_verbose", "release_memory", "ISAS", "pack_lstm", "pack_gru", "pack_rnn",
            "PackedWeights", "LSTMStream", "GRUStream", "RNNStream", "get_include"]

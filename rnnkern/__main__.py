@@ -1,5 +1,6 @@
 """Command line: `python -m rnnkern info`, `python -m rnnkern demo NAME` and `python -m rnnkern bench`."""
 import argparse
+import inspect
 import platform
 import sys
 
@@ -44,7 +45,8 @@ def demo(args):
     for i, name in enumerate(names):
         if i:
             print()
-        demos.run(name, seed=args.seed, quick=args.quick, plot=not args.no_plot, out=args.out)
+        study = {"full": True} if args.full and "full" in inspect.signature(demos.get(name).run).parameters else {}
+        demos.run(name, seed=args.seed, quick=args.quick, plot=not args.no_plot, out=args.out, **study)
     return 0
 
 
@@ -68,6 +70,7 @@ def main(argv=None):
                    help=f"one of {', '.join(DEMOS)}, or all")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quick", action="store_true", help="a smaller, faster run")
+    p.add_argument("--full", action="store_true", help="the longer study, where a demo has one (hf: T = 50, 100, 200)")
     p.add_argument("--no-plot", action="store_true", help="do not save a figure")
     p.add_argument("--out", default=".", metavar="DIR", help="where figures go (default: .)")
     args = parser.parse_args(argv)

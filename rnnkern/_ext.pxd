@@ -118,3 +118,10 @@ cdef extern from "rnnkern.h" nogil:
         rk_packed_fn forward_packed[3][2]
 
     const rk_api_table *rk_api()
+
+    int rk_lstm_jvp_f32(const rk_cell_args *a)
+    int rk_lstm_jvp_f64(const rk_cell_args *a)
+    int rk_gru_jvp_f32(const rk_cell_args *a)
+    int rk_gru_jvp_f64(const rk_cell_args *a)
+    int rk_rnn_jvp_f32(const rk_cell_args *a)
+    int rk_rnn_jvp_f64(const rk_cell_args *a)

@@ -189,6 +189,14 @@ _CELL_FNS[2][0][1] = rk_rnn_backward_f32
 _CELL_FNS[2][1][0] = rk_rnn_forward_f64
 _CELL_FNS[2][1][1] = rk_rnn_backward_f64
 
+cdef cell_fn[3][2] _JVP_FNS  # [cell][dtype f32/f64]
+_JVP_FNS[0][0] = rk_lstm_jvp_f32
+_JVP_FNS[0][1] = rk_lstm_jvp_f64
+_JVP_FNS[1][0] = rk_gru_jvp_f32
+_JVP_FNS[1][1] = rk_gru_jvp_f64
+_JVP_FNS[2][0] = rk_rnn_jvp_f32
+_JVP_FNS[2][1] = rk_rnn_jvp_f64
+
 _GATES = (4, 3, 1)
 
 
@@ -326,6 +334,49 @@ def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT,
     if verbose:
         _verbose.cell(cell, activation, "backward", T, B, I, H, dt.name,
                       ISA_NAMES[rk_isa_active()], rk_get_num_threads(), t1 - t0)
+
+
+def cell_jvp(str cell, str activation, x, w_ih, w_hh, lengths, ws, dx, dw_ih, dw_hh, db_ih, db_hh,
+             dh0, dc0, ry, rhT, rcT):
+    """Whole-sequence forward-mode product over a training workspace; tangents validated (None:
+    zero), outputs ry, rhT (rcT) allocated."""
+    cdef int ci = CELLS.index(cell)
+    cdef rk_cell_args a
+    cdef int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = w_hh.shape[1]
+    cdef int64_t GH = _GATES[ci] * H
+    dt = x.dtype
+    a.T, a.B, a.In, a.H = T, B, I, H
+    a.activation = _activation(activation)
+    a.x = _data(x, dt, T * B * I, "x")
+    a.w_ih = _data(w_ih, dt, GH * I, "w_ih")
+    a.w_hh = _data(w_hh, dt, GH * H, "w_hh")
+    a.b_ih = a.b_hh = a.h0 = a.c0 = NULL
+    a.lengths = <const int64_t *>_data(lengths, np.int64, B, "lengths")
+    a.ws = _data(ws, dt, workspace_size(cell, T, B, H), "ws")
+    a.dy = a.dhT = a.dcT = NULL
+    a.dx = _data(dx, dt, T * B * I, "dx")
+    a.dw_ih = _data(dw_ih, dt, GH * I, "dw_ih")
+    a.dw_hh = _data(dw_hh, dt, GH * H, "dw_hh")
+    a.db_ih = _data(db_ih, dt, GH, "db_ih")
+    a.db_hh = _data(db_hh, dt, GH, "db_hh")
+    a.dh0 = _data(dh0, dt, B * H, "dh0")
+    a.dc0 = _data(dc0, dt, B * H, "dc0") if ci == 0 else NULL
+    a.dh_norms = NULL
+    a.y = _out(ry, dt, T * B * H, "ry")
+    a.hT = _out(rhT, dt, B * H, "rhT")
+    a.cT = _out(rcT, dt, B * H, "rcT") if ci == 0 else NULL
+    cdef cell_fn fn = _JVP_FNS[ci][0 if dt == np.float32 else 1]
+    cdef int st
+    cdef bint verbose = _verbose_level != 0
+    cdef double t0, t1
+    with nogil:
+        t0 = _clock(verbose)
+        st = fn(&a)
+        t1 = _clock(verbose)
+    _check_status(st, f"{cell}_jvp")
+    if verbose:
+        _verbose.cell(cell, activation, "jvp", T, B, I, H, dt.name, ISA_NAMES[rk_isa_active()],
+                      rk_get_num_threads(), t1 - t0)
 
 
 # ==== activations (csrc/act): private, for tests and benchmarks ==================================

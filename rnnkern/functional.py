@@ -1,4 +1,5 @@
-"""The functional API: one forward and one backward per cell kind, NumPy arrays in and out.
+"""The functional API: one forward, one backward and one forward-mode product (jvp) per cell kind,
+NumPy arrays in and out.
 
 Layouts (docs/architecture.md, "Tensors and layouts"): x (T, B, I) time-major; w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh (G*H,) in
 PyTorch's layout and gate order (LSTM i,f,g,o; GRU r,z,n; RNN G=1); h0, c0 (B, H); y (T, B, H).
@@ -97,6 +98,32 @@ def _backward(cell, ws, dy, dhT, dcT, dh_norms_out):
     return grads
 
 
+def _jvp(cell, ws, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0):
+    if not isinstance(ws, Workspace):
+        raise TypeError(f"ws: expected the workspace returned by {cell}_forward(..., training=True), "
+                        f"got {type(ws).__name__}")
+    if ws.cell != cell:
+        raise ValueError(f"ws: this workspace was made by {ws.cell}_forward; pass it to "
+                         f"{ws.cell}_jvp, not {cell}_jvp")
+    gates, _ = _GATES[cell]
+    x, w_ih, w_hh = ws.x, ws.w_ih, ws.w_hh
+    T, B, I = x.shape
+    H, dtype = w_hh.shape[1], x.dtype
+    g = f"{gates}*H" if gates > 1 else "H"
+    tangents = [v.shaped("dx", dx, "(T, B, I)", (T, B, I), dtype, optional=True),
+                v.shaped("dw_ih", dw_ih, f"({g}, I)", w_ih.shape, dtype, optional=True),
+                v.shaped("dw_hh", dw_hh, f"({g}, H)", w_hh.shape, dtype, optional=True),
+                v.shaped("db_ih", db_ih, f"({g},)", (gates * H,), dtype, optional=True),
+                v.shaped("db_hh", db_hh, f"({g},)", (gates * H,), dtype, optional=True),
+                v.shaped("dh0", dh0, "(B, H)", (B, H), dtype, optional=True),
+                v.shaped("dc0", dc0, "(B, H)", (B, H), dtype, optional=True) if cell == "lstm" else None]
+    ry, rhT = np.empty((T, B, H), dtype), np.empty((B, H), dtype)
+    rcT = np.empty((B, H), dtype) if cell == "lstm" else None
+    _ext.cell_jvp(cell, ws.activation, x, w_ih, w_hh, ws.lengths, ws.buffer, *v.contiguous(*tangents),
+                  ry, rhT, rcT)
+    return ry, rhT, rcT
+
+
 def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengths=None, training=True):
     """LSTM over a whole sequence: x (T,B,I) -> (y (T,B,H), hT (B,H), cT (B,H), ws).
 
@@ -116,6 +143,15 @@ def lstm_backward(ws, dy=None, *, dhT=None, dcT=None, dh_norms_out=None):
     return LSTMGrads(**_backward("lstm", ws, dy, dhT, dcT, dh_norms_out))
 
 
+def lstm_jvp(ws, dx=None, dw_ih=None, dw_hh=None, db_ih=None, db_hh=None, dh0=None, dc0=None):
+    """Forward-mode product through lstm_forward -> (dy (T,B,H), dhT, dcT (B,H)): the directional
+    derivative of y, hT and cT along the given tangents of x, the weights, the biases and the
+    initial state (each shaped like what it is the tangent of; missing ones are zero). One C
+    call, the R-forward over the saved gates; ws is kept for the backward (and any other jvp).
+    """
+    return _jvp("lstm", ws, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0)
+
+
 def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, training=True):
     """GRU over a whole sequence: x (T,B,I) -> (y (T,B,H), hT (B,H), ws).
 
@@ -133,6 +169,11 @@ def gru_backward(ws, dy=None, *, dhT=None, dh_norms_out=None):
     return GRUGrads(**g)
 
 
+def gru_jvp(ws, dx=None, dw_ih=None, dw_hh=None, db_ih=None, db_hh=None, dh0=None):
+    """Forward-mode product through gru_forward -> (dy (T,B,H), dhT (B,H)); as lstm_jvp."""
+    return _jvp("gru", ws, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, None)[:2]
+
+
 def rnn_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, activation="tanh",
                 training=True):
     """Vanilla RNN h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh | relu | logistic:
@@ -148,6 +189,11 @@ def rnn_backward(ws, dy=None, *, dhT=None, dh_norms_out=None):
     g = _backward("rnn", ws, dy, dhT, None, dh_norms_out)
     del g["dc0"]
     return RNNGrads(**g)
+
+
+def rnn_jvp(ws, dx=None, dw_ih=None, dw_hh=None, db_ih=None, db_hh=None, dh0=None):
+    """Forward-mode product through rnn_forward -> (dy (T,B,H), dhT (B,H)); as lstm_jvp."""
+    return _jvp("rnn", ws, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, None)[:2]
 
 
 def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None):

@@ -3,7 +3,11 @@ backward pass.
 
 Every layer has `forward(...)` and a `backward(...)` that takes the gradient of the loss w.r.t.
 forward's output, *adds* the parameter gradients into the layer's gradient arrays and returns the
-gradient w.r.t. forward's input. Between optimiser steps call `zero_grad()`.
+gradient w.r.t. forward's input. Between optimiser steps call `zero_grad()`. Beside them,
+`jvp(dx, tangents)` is the forward-mode product through the last training forward (run it before
+that forward's backward): the tangent of the output along a tangent of the input and tangents of
+the parameters, a dict by parameter name whose missing entries are zero (rnnkern.train.curvature
+builds Gauss-Newton products from it).
 
 - `LSTM`, `GRU`, `RNN(activation=...)`: stacked recurrent layers over the functional kernels, with
   PyTorch's parameter names and layouts (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`,
@@ -39,6 +43,11 @@ def _dtype(dtype):
 
 def _rng(rng):
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def _within(tangents, prefix):
+    # {dotted name: tangent} -> the entries under `prefix.`, the prefix removed
+    return {k[len(prefix) + 1:]: v for k, v in (tangents or {}).items() if k.startswith(prefix + ".")}
 
 
 def _logistic(a):
@@ -261,6 +270,34 @@ class _Recurrent(Module):
         dstate0 = tuple(dstarts) if self._cell == "lstm" else dstarts[0]
         return (dy, dstate0, norms) if return_dh_norms else (dy, dstate0)
 
+    def jvp(self, dx=None, tangents=None, dstate=None):
+        """Forward-mode product through the last training forward, before its backward: the
+        tangents of (y (T, B, H), final state) along dx (T, B, I), the parameters' `tangents`
+        ({name: array shaped like the parameter}, missing ones zero) and dstate, a tangent of
+        the initial state shaped like it (a learned initial state takes its tangent from
+        `tangents`). One C call per layer (rnnkern.lstm_jvp / gru_jvp / rnn_jvp)."""
+        if self._workspaces is None:
+            raise RuntimeError("jvp: call forward(..., training=True) first, and jvp before backward")
+        tangents = {k: self._input(v) for k, v in (tangents or {}).items()}
+        B, H = self._workspaces[0].x.shape[1], self.hidden_size
+        starts = [None] * len(self._state_names) if dstate is None else self._split_state(dstate, B)
+        finals = [[] for _ in self._state_names]
+        fn = {"lstm": F.lstm_jvp, "gru": F.gru_jvp, "rnn": F.rnn_jvp}[self._cell]
+        for layer, ws in enumerate(self._workspaces):
+            kw = {arg: tangents.get(f"{name}_l{layer}") for arg, name in
+                  (("dw_ih", "weight_ih"), ("dw_hh", "weight_hh"), ("db_ih", "bias_ih"), ("db_hh", "bias_hh"))}
+            for s, start in zip(self._state_names, starts):
+                d = None if start is None else start[layer]
+                learned = tangents.get(f"{s}_l{layer}") if self._used_learned_state else None
+                if learned is not None:  # one initial state for the batch: its tangent in every row
+                    d = np.broadcast_to(learned, (B, H)) + (0 if d is None else d)
+                kw["d" + s] = d
+            dx, *ends = fn(ws, None if dx is None else self._input(dx), **kw)
+            for f, end in zip(finals, ends):
+                f.append(end)
+        final = [np.stack(f) for f in finals]
+        return dx, (tuple(final) if self._cell == "lstm" else final[0])
+
     def __repr__(self):
         extra = f", activation={self.activation!r}" if self._cell == "rnn" else ""
         return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
@@ -331,6 +368,20 @@ class Linear(Module):
         self._x = None
         return dy @ self._values["weight"]
 
+    def jvp(self, dx=None, tangents=None):
+        """Forward-mode product through the last training forward: dx W^T + x dW^T + db."""
+        if self._x is None:
+            raise RuntimeError("jvp: call forward(..., training=True) first, and jvp before backward")
+        tangents = tangents or {}
+        dy = np.zeros(self._x.shape[:-1] + (self.out_features,), self.dtype)
+        if dx is not None:
+            dy += self._input(dx) @ self._values["weight"].T
+        if tangents.get("weight") is not None:
+            dy += self._x @ self._input(tangents["weight"]).T
+        if tangents.get("bias") is not None and "bias" in self._values:
+            dy += self._input(tangents["bias"])
+        return dy
+
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, dtype={self.dtype})"
 
@@ -363,6 +414,14 @@ class Activation(Module):
         self._y = None
         return dx
 
+    def jvp(self, dx=None, tangents=None):
+        """Forward-mode product through the last training forward: dx * f'(x)."""
+        if self._y is None:
+            raise RuntimeError("jvp: call forward(..., training=True) first, and jvp before backward")
+        if dx is None:
+            return np.zeros_like(self._y)
+        return np.asarray(dx, self._y.dtype) * self._FUNCTIONS[self.name][1](self._y)
+
     def __repr__(self):
         return f"Activation({self.name!r})"
 
@@ -392,6 +451,11 @@ class Sequential(Module):
             dy = layer.backward(dy)
         return dy
 
+    def jvp(self, dx=None, tangents=None):
+        for i, layer in enumerate(self.layers):
+            dx = layer.jvp(dx, _within(tangents, str(i)))
+        return dx
+
     def __repr__(self):
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
 
@@ -419,6 +483,14 @@ class SequenceModel(Module):
         """dout (T, B, K): dL/dout -> (dx, dstate0[, dh_norms]) as the recurrent layer's backward."""
         dy = self.readout.backward(dout)
         return self.recurrent.backward(dy, dstate, return_dh_norms=return_dh_norms)
+
+    def jvp(self, dx=None, tangents=None, dstate=None, *, return_hidden=False):
+        """-> (tangent of out (T, B, K), tangent of the final recurrent state[, tangent of the
+        recurrent output (T, B, H) with return_hidden=True]); `tangents` by dotted name
+        ("recurrent.weight_hh_l0"), missing ones zero."""
+        dy, dfinal = self.recurrent.jvp(dx, _within(tangents, "recurrent"), dstate)
+        dout = self.readout.jvp(dy, _within(tangents, "readout"))
+        return (dout, dfinal, dy) if return_hidden else (dout, dfinal)
 
     def __repr__(self):
         return f"SequenceModel({self.recurrent!r}, {self.readout!r})"

@@ -9,6 +9,11 @@ Past a sequence's end (t >= lengths[b]) the state is carried unchanged and the o
 zeroes x there before use, so padding values never reach an output or a gradient (NaN padding included),
 and dx is zero there.
 
+`<cell>_jvp(cache, dx=None, dw_ih=None, dw_hh=None, db_ih=None, db_hh=None, dh0=None[, dc0=None])`
+is the forward-mode product (Pearlmutter's R-operator): the directional derivative of forward's
+outputs along tangents of its inputs, computed step by step over the cache (missing tangents are
+zero). It returns (dy, dhT[, dcT]).
+
 Forward with training=True returns `cache`, a dict with what backward needs:
   every cell: cell ("lstm" | "gru" | "rnn"), x (T,B,I) with padding zeroed, w_ih, w_hh (copies),
               mask (T,B,1) bool (step t valid for b), h_prev (T,B,H) the state entering step t
@@ -127,6 +132,23 @@ def _param_grads(cache, dgx, dgh):
     return dx, dw_ih, dw_hh, dgx.sum(axis=(0, 1)), dgh.sum(axis=(0, 1))
 
 
+def _tangents(cache, gates, dx, dw_ih, dw_hh, db_ih, db_hh, dh0):
+    # tangents (or None) -> every one as an array (zeros when None), dx masked like x
+    x, w_hh, mask = cache["x"], cache["w_hh"], cache["mask"]
+    T, B, I = x.shape
+    H, dt = w_hh.shape[1], w_hh.dtype
+    G = gates * H
+    dx = np.where(mask, _or_zeros("dx", dx, "(T, B, I)", (T, B, I), dt), 0)
+    return (dx, _or_zeros("dw_ih", dw_ih, "(G*H, I)", (G, I), dt), _or_zeros("dw_hh", dw_hh, "(G*H, H)", (G, H), dt),
+            _or_zeros("db_ih", db_ih, "(G*H,)", (G,), dt), _or_zeros("db_hh", db_hh, "(G*H,)", (G,), dt),
+            _or_zeros("dh0", dh0, "(B, H)", (B, H), dt).copy())
+
+
+def _input_tangent(cache, dx, dw_ih, db_ih):
+    # tangent of the input projection x W_ih^T + b_ih (T,B,G*H)
+    return dx @ cache["w_ih"].T + cache["x"] @ dw_ih.T + db_ih
+
+
 # ---- LSTM -----------------------------------------------------------------------------------------
 
 def _lstm_cell(a, c):
@@ -202,6 +224,29 @@ def lstm_backward(cache, dy=None, *, dhT=None, dcT=None, dh_norms_out=None):
     return LSTMGrads(*_param_grads(cache, da, da), dh0=dh, dc0=dc)
 
 
+def lstm_jvp(cache, dx=None, dw_ih=None, dw_hh=None, db_ih=None, db_hh=None, dh0=None, dc0=None):
+    # cache of lstm_forward · tangents shaped like x, w_ih, w_hh, b_ih, b_hh, h0, c0 -> dy (T,B,H), dhT, dcT (B,H)
+    """Forward-mode product through lstm_forward: the tangents of y, hT, cT."""
+    cache = _cache_for(cache, "lstm")
+    dx, dw_ih, dw_hh, db_ih, db_hh, dh = _tangents(cache, 4, dx, dw_ih, dw_hh, db_ih, db_hh, dh0)
+    T, B, H = cache["h_prev"].shape
+    dc = _or_zeros("dc0", dc0, "(B, H)", (B, H), dh.dtype).copy()
+    ra_x = _input_tangent(cache, dx, dw_ih, db_ih)
+    dy = np.zeros((T, B, H), dh.dtype)
+    for t in range(T):
+        m = cache["mask"][t]
+        ra = ra_x[t] + dh @ cache["w_hh"].T + cache["h_prev"][t] @ dw_hh.T + db_hh
+        i, f, g, o = np.split(cache["gates"][t], 4, axis=1)
+        ri, rf, rg, ro = np.split(ra, 4, axis=1)
+        ri, rf, rg, ro = ri * i * (1 - i), rf * f * (1 - f), rg * (1 - g * g), ro * o * (1 - o)
+        dc_new = rf * cache["c_prev"][t] + f * dc + ri * g + i * rg
+        tanh_c = cache["tanh_c"][t]
+        dh_new = ro * tanh_c + o * (1 - tanh_c * tanh_c) * dc_new
+        dy[t] = np.where(m, dh_new, 0)
+        dh, dc = np.where(m, dh_new, dh), np.where(m, dc_new, dc)
+    return dy, dh, dc
+
+
 # ---- GRU ------------------------------------------------------------------------------------------
 
 def _gru_cell(gx, gh, h):
@@ -272,6 +317,28 @@ def gru_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
     return GRUGrads(*_param_grads(cache, dgx, dgh), dh0=dh)
 
 
+def gru_jvp(cache, dx=None, dw_ih=None, dw_hh=None, db_ih=None, db_hh=None, dh0=None):
+    # cache of gru_forward · tangents shaped like x, w_ih, w_hh, b_ih, b_hh, h0 -> dy (T,B,H), dhT (B,H)
+    """Forward-mode product through gru_forward: the tangents of y and hT."""
+    cache = _cache_for(cache, "gru")
+    dx, dw_ih, dw_hh, db_ih, db_hh, dh = _tangents(cache, 3, dx, dw_ih, dw_hh, db_ih, db_hh, dh0)
+    T, B, H = cache["h_prev"].shape
+    rgx = _input_tangent(cache, dx, dw_ih, db_ih)
+    dy = np.zeros((T, B, H), dh.dtype)
+    for t in range(T):
+        m, h_prev = cache["mask"][t], cache["h_prev"][t]
+        rgh = dh @ cache["w_hh"].T + h_prev @ dw_hh.T + db_hh
+        r, z, n = np.split(cache["gates"][t], 3, axis=1)
+        xr, xz, xn = np.split(rgx[t], 3, axis=1)
+        hr, hz, hn = np.split(rgh, 3, axis=1)
+        rr, rz = (xr + hr) * r * (1 - r), (xz + hz) * z * (1 - z)
+        rn = (xn + rr * cache["hn"][t] + r * hn) * (1 - n * n)
+        dh_new = (1 - z) * rn + z * dh + rz * (h_prev - n)
+        dy[t] = np.where(m, dh_new, 0)
+        dh = np.where(m, dh_new, dh)
+    return dy, dh
+
+
 # ---- vanilla RNN ----------------------------------------------------------------------------------
 
 def _rnn_cell(a, activation):
@@ -333,3 +400,20 @@ def rnn_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
         dh = da[t] @ w_hh + np.where(m, 0, dh)
 
     return RNNGrads(*_param_grads(cache, da, da), dh0=dh)
+
+
+def rnn_jvp(cache, dx=None, dw_ih=None, dw_hh=None, db_ih=None, db_hh=None, dh0=None):
+    # cache of rnn_forward · tangents shaped like x, w_ih, w_hh, b_ih, b_hh, h0 -> dy (T,B,H), dhT (B,H)
+    """Forward-mode product through rnn_forward: the tangents of y and hT."""
+    cache = _cache_for(cache, "rnn")
+    dx, dw_ih, dw_hh, db_ih, db_hh, dh = _tangents(cache, 1, dx, dw_ih, dw_hh, db_ih, db_hh, dh0)
+    T, B, H = cache["h_prev"].shape
+    ra_x = _input_tangent(cache, dx, dw_ih, db_ih)
+    dy = np.zeros((T, B, H), dh.dtype)
+    for t in range(T):
+        m = cache["mask"][t]
+        ra = ra_x[t] + dh @ cache["w_hh"].T + cache["h_prev"][t] @ dw_hh.T + db_hh
+        dh_new = ra * _activation_grad(cache["activation"], cache["h_new"][t])
+        dy[t] = np.where(m, dh_new, 0)
+        dh = np.where(m, dh_new, dh)
+    return dy, dh

@@ -95,7 +95,7 @@ def test_command_line_runs_a_demo_and_info_still_works(capsys):
     assert "self-check passed" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["demo", "no-such-demo"])
-    assert set(demos.DEMOS) == {"binary-addition", "gradients", "memory", "esn", "next-step"}
+    assert set(demos.DEMOS) == {"binary-addition", "gradients", "memory", "esn", "next-step", "hf"}
 
 
 def test_demos_run_on_one_thread_and_restore_the_count(threads):

@@ -183,6 +183,18 @@ typedef struct rk_api_table {
 } rk_api_table;
 RK_API const rk_api_table *rk_api(void);
 
+/* Forward-mode products (jvp; Pearlmutter's R-operator), one whole-sequence call over a training
+ * forward's workspace (csrc/cell/jvp.inc): inputs x w_ih w_hh lengths ws, and the tangents in dx
+ * (T,B,I) dw_ih dw_hh db_ih db_hh dh0 dc0 (read, never written; NULL = zero); outputs y (T,B,H),
+ * hT (and cT) receive the tangents of y, hT (and cT): the forward's Jacobian times the tangents.
+ * Past a sequence's end the state's tangent is carried and y's is 0. */
+RK_API int rk_lstm_jvp_f32(const rk_cell_args *a);
+RK_API int rk_lstm_jvp_f64(const rk_cell_args *a);
+RK_API int rk_gru_jvp_f32(const rk_cell_args *a);
+RK_API int rk_gru_jvp_f64(const rk_cell_args *a);
+RK_API int rk_rnn_jvp_f32(const rk_cell_args *a);
+RK_API int rk_rnn_jvp_f64(const rk_cell_args *a);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
 
 Every module has run(seed=0, quick=False, plot=True, out=".", log=print) -> dict: it prints its
 progress and report through `log`, saves out/<name>.png when plot is on and matplotlib is installed,
-and returns the numbers it reported (tests assert on them). quick=True is a smaller run.
+and returns the numbers it reported (tests assert on them). quick=True is a smaller run; a demo
+that has a longer study too takes full=True (`--full`).
 """
 import importlib
 
@@ -12,6 +13,7 @@ DEMOS = {
     "memory": ("memory", "slide 30: the adding problem at T = 50, 100, 200, vanilla RNN vs LSTM"),
     "esn": ("esn", "slide 28: echo state network vs BPTT with momentum on Mackey-Glass"),
     "next-step": ("next_step", "slides 2-3: next-symbol prediction, LSTM vs delay taps, embedded Reber"),
+    "hf": ("hf", "slide 28: Hessian-free optimisation vs momentum on the adding problem, tanh RNN"),
 }
 
 
