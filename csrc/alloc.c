@@ -54,6 +54,7 @@ static void *rk_alloc_raw(int64_t bytes, int64_t *cap)
 
 static struct { void *p; int64_t cap; } pool[RK_POOL_SLOTS];
 static int64_t pool_bytes;
+static int64_t failed_bytes;
 
 rk_scratch rk_scratch_get(int64_t bytes)
 {
@@ -72,7 +73,19 @@ rk_scratch rk_scratch_get(int64_t bytes)
     }
     pool_lock_give();
     if (!s.p) s.p = rk_alloc_raw(bytes, &s.cap);
+    if (!s.p) { /* any thread of a kernel may fail: keep the largest request for the caller */
+        int64_t seen = __atomic_load_n(&failed_bytes, __ATOMIC_RELAXED);
+        while (bytes > seen &&
+               !__atomic_compare_exchange_n(&failed_bytes, &seen, bytes, 1, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+        }
+    }
     return s;
+}
+
+int64_t rk_scratch_failed_bytes(void)
+{
+    return __atomic_exchange_n(&failed_bytes, 0, __ATOMIC_RELAXED);
 }
 
 void rk_scratch_put(rk_scratch s)

@@ -48,6 +48,9 @@ typedef struct rk_scratch {
 } rk_scratch;
 rk_scratch rk_scratch_get(int64_t bytes);
 void rk_scratch_put(rk_scratch s);
+/* The largest request rk_scratch_get could not meet since the last call (0: none), then 0:
+ * the bridge names it in the MemoryError of a call that returned RK_ERR_NOMEM. */
+int64_t rk_scratch_failed_bytes(void);
 
 /* Overflow-checked size product for internal allocations; returns -1 on overflow. */
 int64_t rk_mul_size(int64_t a, int64_t b);

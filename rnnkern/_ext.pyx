@@ -26,8 +26,8 @@ cdef void *_data(object arr, object dtype, int64_t size, str name) except? NULL:
     if arr is None:
         return NULL
     if not isinstance(arr, np.ndarray) or arr.dtype != dtype or not arr.flags.c_contiguous \
-            or arr.size != size:
-        raise ValueError(f"internal: {name} must be a C-contiguous {dtype} array of {size} elements")
+            or not arr.flags.aligned or arr.size != size:
+        raise ValueError(f"internal: {name} must be an aligned C-contiguous {dtype} array of {size} elements")
     return cnp.PyArray_DATA(<cnp.ndarray>arr)
 
 
@@ -37,10 +37,23 @@ cdef void *_out(object arr, object dtype, int64_t size, str name) except? NULL:
     return _data(arr, dtype, size, name)
 
 
+cdef extern from *:
+    """
+    #include <stdint.h>
+    int64_t rk_scratch_failed_bytes(void);
+    """
+    int64_t rk_scratch_failed_bytes() nogil
+
+
 cdef _check_status(int st, str what):
+    cdef int64_t failed
     if st != RK_OK:
         msg = _ERRORS.get(st, f"status {st}")
         if st == RK_ERR_NOMEM:
+            # the size comes from csrc/alloc.c (internal.h), which records the request it refused
+            failed = rk_scratch_failed_bytes()
+            if failed > 0:
+                msg += f": could not allocate {failed} bytes ({failed / 2**30:.2f} GiB) of scratch"
             raise MemoryError(f"{what}: {msg}")
         raise RuntimeError(f"{what}: {msg}")
 
@@ -212,7 +225,8 @@ cdef class _PooledBuffer:
     def __cinit__(self, Py_ssize_t nbytes):
         self.p = rk_buffer_alloc(nbytes, &self.cap)
         if self.p == NULL:
-            raise MemoryError(f"cannot allocate a workspace of {nbytes} bytes")
+            rk_scratch_failed_bytes()  # reported here, not by a later kernel's MemoryError
+            raise MemoryError(f"cannot allocate a workspace of {nbytes} bytes ({nbytes / 2**30:.2f} GiB)")
         self.nbytes = nbytes
 
     def __dealloc__(self):

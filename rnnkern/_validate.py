@@ -16,6 +16,7 @@ def float_array(name, a, dtype=None, like="x"):
     """a as an ndarray of float32/float64 (of `dtype`, the dtype of `like`, when given); no copy."""
     if a is None:
         raise TypeError(f"{name}: expected an array, got None")
+    unmasked(name, a)
     arr = a if isinstance(a, np.ndarray) else np.asarray(a)
     if dtype is None:
         if arr.dtype not in FLOAT_DTYPES:
@@ -40,9 +41,29 @@ def shaped(name, a, dims, shape, dtype, optional=False):
     return arr
 
 
+def unmasked(name, a):
+    """Refuse a masked array: the kernels would read the values under its mask as data."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise TypeError(f"{name}: expected a plain array, got a numpy.ma.MaskedArray (its mask "
+                        f"would be ignored); pass {name}.filled(value) or {name}.data")
+
+
 def contiguous(*arrays):
-    """C-contiguous versions (copies only where needed; None stays None). Call after sizes()."""
-    return [None if a is None else np.ascontiguousarray(a) for a in arrays]
+    """C-contiguous, aligned base-class ndarrays (copies only where needed: a strided or misaligned
+    view, a subclass such as np.matrix is viewed as ndarray; None stays None). Call after sizes()."""
+    return [None if a is None else np.require(np.asarray(a), requirements=("C", "A")) for a in arrays]
+
+
+def convertible(name, a, dtype):
+    """a converted to `dtype` (a float dtype) for the layers of rnnkern.nn, which accept any real
+    numbers: booleans, integers and floats. Complex, text and objects are refused, never cast."""
+    if a is None:
+        raise TypeError(f"{name}: expected an array, got None")
+    unmasked(name, a)
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected real numbers (converted to {np.dtype(dtype)}), got dtype {arr.dtype}")
+    return np.require(arr, dtype=dtype, requirements=("C", "A"))
 
 
 def out_array(name, out, dims, shape, dtype, inputs=()):
@@ -56,6 +77,9 @@ def out_array(name, out, dims, shape, dtype, inputs=()):
         raise ValueError(f"{name}: expected shape {dims} = {tuple(shape)}, got {out.shape}")
     if not out.flags.c_contiguous:
         raise ValueError(f"{name}: expected a C-contiguous array, got strides {out.strides}")
+    if not out.flags.aligned:
+        raise ValueError(f"{name}: expected an array aligned to its {out.dtype.itemsize}-byte elements, "
+                         f"got one at address {out.ctypes.data:#x}")
     if not out.flags.writeable:
         raise ValueError(f"{name}: expected a writeable array, got a read-only one")
     for other_name, other in inputs:
@@ -94,6 +118,7 @@ def lengths_array(lengths, T, B):
     """lengths (B,) integers in [0, T] -> int64 C-contiguous, or None"""
     if lengths is None:
         return None
+    unmasked("lengths", lengths)
     arr = np.asarray(lengths)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"lengths: expected an integer array of shape (B,) = ({B},), got dtype {arr.dtype}")
@@ -104,7 +129,23 @@ def lengths_array(lengths, T, B):
         if lo < 0 or hi > T:
             bad = int(np.argmax((arr < 0) | (arr > T)))
             raise ValueError(f"lengths: expected values in [0, T] = [0, {T}], got {int(arr[bad])} at index {bad}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+    return np.require(arr, dtype=np.int64, requirements=("C", "A"))
+
+
+def fingerprint(a):
+    """A cheap checksum of a C-contiguous array's bits (their sum and xor as words): a workspace
+    keeps one of each array it refers to, so that backward can tell they changed since forward."""
+    words = a.reshape(-1).view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
+    return int(np.add.reduce(words, dtype=np.uint64)), int(np.bitwise_xor.reduce(words))
+
+
+def unchanged(ws_name, cell, arrays, fingerprints):
+    """Refuse a workspace whose x, w_ih or w_hh were written since the forward that made it."""
+    for (name, a), fp in zip(arrays, fingerprints):
+        if fingerprint(a) != fp:
+            raise ValueError(f"{ws_name}: {name} changed in place since {cell}_forward made this "
+                             f"workspace; backward needs the values forward used (run backward first, "
+                             f"or forward again)")
 
 
 def activation_name(activation):

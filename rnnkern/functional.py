@@ -20,11 +20,13 @@ _GATES = {"lstm": (4, "i, f, g, o"), "gru": (3, "r, z, n"), "rnn": (1, "h")}
 class Workspace:
     """What a training forward saves for its backward (layout: csrc/include/rnnkern.h). Opaque."""
 
-    __slots__ = ("cell", "activation", "x", "w_ih", "w_hh", "lengths", "buffer")
+    __slots__ = ("cell", "activation", "x", "w_ih", "w_hh", "lengths", "buffer", "fingerprints")
 
     def __init__(self, cell, activation, x, w_ih, w_hh, lengths, buffer):
         self.cell, self.activation = cell, activation
         self.x, self.w_ih, self.w_hh, self.lengths, self.buffer = x, w_ih, w_hh, lengths, buffer
+        # held without copying: backward refuses them if they were written meanwhile
+        self.fingerprints = [v.fingerprint(a) for a in (x, w_ih, w_hh)]
 
     @property
     def nbytes(self):
@@ -79,6 +81,7 @@ def _backward(cell, ws, dy, dhT, dcT, dh_norms_out):
         raise ValueError(f"ws: this workspace was made by {ws.cell}_forward; pass it to "
                          f"{ws.cell}_backward, not {cell}_backward")
     x, w_ih, w_hh = ws.x, ws.w_ih, ws.w_hh
+    v.unchanged("ws", cell, (("x", x), ("w_ih", w_ih), ("w_hh", w_hh)), ws.fingerprints)
     T, B, I = x.shape
     H, dtype = w_hh.shape[1], x.dtype
     dy = v.shaped("dy", dy, "(T, B, H)", (T, B, H), dtype, optional=True)
@@ -223,6 +226,5 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None):
         out = np.empty((M, N), a.dtype)
     else:
         v.out_array("out", out, "(M, N)", (M, N), a.dtype, inputs=(("a", a), ("b", b)))
-    _ext.gemm(bool(trans_a), bool(trans_b), np.ascontiguousarray(a), np.ascontiguousarray(b),
-              out, float(alpha), float(beta))
+    _ext.gemm(bool(trans_a), bool(trans_b), *v.contiguous(a, b), out, float(alpha), float(beta))
     return out

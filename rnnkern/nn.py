@@ -27,7 +27,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import functional as F
+from . import _validate, functional as F
 
 Parameter = namedtuple("Parameter", "name value grad")
 
@@ -116,8 +116,8 @@ class Module:
                 raise ValueError(f"state[{name!r}]: expected shape {value.shape}, got {new.shape}")
             value[...] = new
 
-    def _input(self, x):
-        return np.ascontiguousarray(x, dtype=self.dtype)
+    def _input(self, x, name="x"):
+        return _validate.convertible(name, x, self.dtype)
 
 
 # ---- recurrent layers -----------------------------------------------------------------------------
@@ -186,10 +186,10 @@ class _Recurrent(Module):
             raise ValueError(f"state: expected {' and '.join(names)} for {self._cell}, got {len(parts)} arrays")
         out = []
         for name, s in zip(names, parts):
-            s = np.asarray(s, dtype=self.dtype)
+            s = _validate.convertible(f"state ({name[0]})", s, self.dtype)
             if s.shape != (L, B, H):
                 raise ValueError(f"state ({name[0]}): expected shape (num_layers, B, H) = {(L, B, H)}, got {s.shape}")
-            out.append(np.ascontiguousarray(s))
+            out.append(s)
         return out
 
     def forward(self, x, state=None, lengths=None, *, training=True):
@@ -242,7 +242,7 @@ class _Recurrent(Module):
         dstarts = [np.empty((L, B, H), self.dtype) for _ in self._state_names]
         norms = np.empty((L, T, B), self.dtype) if return_dh_norms else None
         if dy is not None:
-            dy = self._input(dy)
+            dy = self._input(dy, "dy")
         for layer in reversed(range(L)):
             kw = dict(dhT=None if dfinal[0] is None else dfinal[0][layer],
                       dh_norms_out=None if norms is None else norms[layer])
@@ -359,7 +359,7 @@ class Linear(Module):
         """dy (..., out_features) -> dx (..., in_features); adds into weight and bias gradients."""
         if self._x is None:
             raise RuntimeError("backward: call forward(..., training=True) first")
-        dy = self._input(dy)
+        dy = self._input(dy, "dy")
         x2 = self._x.reshape(-1, self.in_features)
         dy2 = dy.reshape(-1, self.out_features)
         self._grads["weight"] += dy2.T @ x2

@@ -216,10 +216,13 @@ def lstm_backward(cache, dy=None, *, dhT=None, dcT=None, dh_norms_out=None):
         if dh_norms_out is not None:
             dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
         # dy counts only on valid steps; past the end the state was carried, so its gradient is too
-        da[t], dc_prev = _lstm_cell_backward(np.where(m, dh + dy[t], 0), np.where(m, dc, 0),
-                                             cache["gates"][t], cache["c_prev"][t], cache["tanh_c"][t])
+        da_t, dc_prev = _lstm_cell_backward(np.where(m, dh + dy[t], 0), np.where(m, dc, 0),
+                                            cache["gates"][t], cache["c_prev"][t], cache["tanh_c"][t])
+        # past the end the step's own gradients are zeros, even where its gates hold NaN; only the
+        # product of those zeros with W_hh is still taken (a NaN or Inf weight makes it NaN)
+        da[t] = np.where(m, da_t, 0)
         dh = da[t] @ w_hh + np.where(m, 0, dh)
-        dc = dc_prev + np.where(m, 0, dc)
+        dc = np.where(m, dc_prev, dc)
 
     return LSTMGrads(*_param_grads(cache, da, da), dh0=dh, dc0=dc)
 
@@ -310,9 +313,10 @@ def gru_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
         m = mask[t]
         if dh_norms_out is not None:
             dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
-        dgx[t], dgh[t], dh_direct = _gru_cell_backward(np.where(m, dh + dy[t], 0), cache["gates"][t],
-                                                       cache["hn"][t], cache["h_prev"][t])
-        dh = dgh[t] @ w_hh + dh_direct + np.where(m, 0, dh)
+        dgx_t, dgh_t, dh_direct = _gru_cell_backward(np.where(m, dh + dy[t], 0), cache["gates"][t],
+                                                     cache["hn"][t], cache["h_prev"][t])
+        dgx[t], dgh[t] = np.where(m, dgx_t, 0), np.where(m, dgh_t, 0)  # as in lstm_backward
+        dh = dgh[t] @ w_hh + np.where(m, dh_direct, dh)
 
     return GRUGrads(*_param_grads(cache, dgx, dgh), dh0=dh)
 
@@ -348,6 +352,8 @@ def _rnn_cell(a, activation):
 
 def _rnn_cell_backward(dh, h_new, activation):
     # dh (B,H) into the new state · h_new (B,H) -> da (B,H)
+    if activation == "relu":  # a unit at h <= 0 passes exactly 0, even of a NaN dh; a NaN h stays NaN
+        return np.where(h_new > 0, dh, np.where(np.isnan(h_new), h_new, 0))
     return dh * _activation_grad(activation, h_new)
 
 
@@ -396,7 +402,8 @@ def rnn_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
         m = mask[t]
         if dh_norms_out is not None:
             dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
-        da[t] = _rnn_cell_backward(np.where(m, dh + dy[t], 0), cache["h_new"][t], cache["activation"])
+        da[t] = np.where(m, _rnn_cell_backward(np.where(m, dh + dy[t], 0), cache["h_new"][t],
+                                               cache["activation"]), 0)  # as in lstm_backward
         dh = da[t] @ w_hh + np.where(m, 0, dh)
 
     return RNNGrads(*_param_grads(cache, da, da), dh0=dh)

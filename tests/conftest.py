@@ -45,3 +45,26 @@ def threads():
     before = rnnkern.get_num_threads()
     yield
     rnnkern.set_num_threads(before)
+
+
+# ---- the hostile-input corpus (tests/fuzz): its marker, its hypothesis profiles, its count ----
+# Registered here, not in tests/fuzz, because `--hypothesis-profile` is read before that folder's
+# files load. A plain `pytest tests` runs a few cases per corpus test (tests/fuzz/hostile.py);
+# "ci" is .ci/run's budget of about two minutes; "corpus" runs >= 10,000 cases.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", max_examples=60, deadline=None)
+_hypothesis_settings.register_profile("corpus", max_examples=700, deadline=None)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fuzz: the hostile-input corpus (tests/fuzz; -m fuzz)")
+    config.addinivalue_line("markers", "large: needs many GiB of memory or minutes (RNNKERN_TEST_LARGE=1)")
+
+
+def pytest_terminal_summary(terminalreporter):
+    import sys
+    tally = getattr(sys.modules.get("hostile"), "TALLY", None)
+    if tally and tally["cases"]:
+        terminalreporter.write_line(f"hostile-input corpus: {tally['cases']} cases, {tally['refused']} of "
+                                    f"them refused inputs (TypeError/ValueError naming the argument)")
