@@ -35,7 +35,10 @@ class Workspace:
                 f"{self.x.dtype} {self.nbytes} bytes>")
 
 
-def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training):
+def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training,
+             padding_zero=False):
+    # padding_zero: the caller vouches that x is zero past every sequence's end (the torch
+    # drop-in's unpacked PackedSequence), which spares the masked copy below
     gates, names = _GATES[cell]
     x, dtype = v.sequence(x)
     T, B, I = x.shape
@@ -46,7 +49,8 @@ def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, train
     lengths = v.lengths_array(lengths, T, B)
     v.sizes(T, B, I, H, gates, _ext.workspace_size(cell, T, B, H))
     x, w_ih, w_hh, b_ih, b_hh, h0, c0 = v.contiguous(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
-    if training and lengths is not None and np.any(lengths < T):
+    short = training and lengths is not None and bool(np.any(lengths < T))
+    if short and not padding_zero:
         # padding never reaches a gradient, even when it holds NaN or Inf
         x = np.where((np.arange(T)[:, None] < lengths[None, :])[:, :, None], x, x.dtype.type(0))
 
@@ -55,6 +59,8 @@ def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, train
     cT = np.empty((B, H), dtype) if cell == "lstm" else None
     # from the kernels' scratch pool: a training loop reuses the last step's memory
     buf = _ext.pooled_empty(_ext.workspace_size(cell, T, B, H), dtype) if training else None
+    if short:  # gates past a sequence's end are never written: zeros make ws a function of the inputs
+        buf.fill(0)
     _ext.cell_forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf)
     ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf) if training else None
     return y, hT, cT, ws
