@@ -475,3 +475,29 @@ def test_word_language_model_trains_like_torch_nn():
     assert torch_cls is nn.modules.rnn.LSTM and drop_in_cls is rt.LSTM
     assert len(got) == 50 and want[-1] < want[0]
     np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+# ---- python -m rnnkern bench --torch-module ---------------------------------------------------
+
+def test_bench_torch_module_tiny_run(tmp_path, monkeypatch, capsys):
+    import json
+
+    from rnnkern import bench
+    from rnnkern.bench import env
+
+    for k in ("OMP_WAIT_POLICY", "RNNKERN_ISA", env.MARK):
+        monkeypatch.delenv(k, raising=False)
+    path = tmp_path / "tm.json"
+    assert bench.main(["--torch-module", "--cells", "lstm", "rnn-logistic", "--threads", "1",
+                       "--shapes", "4,1,3,5", "--reps", "1", "--budget", "0", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "drop-in ms" in out and "overhead" in out
+    rows = json.loads(path.read_text())["rows"]
+    assert [(r["cell"], r["mode"]) for r in rows] == [
+        (c, m) for c in ("lstm", "rnn-logistic") for m in ("step", "step-2-layers", "step-bidirectional")]
+    for r in rows[:3]:
+        assert min(r["torch.nn"], r["rnnkern.torch"], r["functional"]) > 0
+        assert r["x_torch_nn"] > 0 and r["overhead"] is not None and r["target"] in ("met", "missed")
+    for r in rows[3:]:  # torch.nn has no logistic unit
+        assert r["torch.nn"] is None and r["rnnkern.torch"] is None and r["functional"] > 0
+        assert r["target"] == "unknown"
