@@ -50,6 +50,7 @@ cdef extern from "rnnkern.h" nogil:
     ctypedef struct rk_cell_args:
         int64_t T, B, In, H
         rk_activation activation
+        int reverse
         const void *x
         const void *w_ih
         const void *w_hh

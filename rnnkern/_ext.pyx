@@ -4,6 +4,7 @@ re-checks each pointer's dtype, contiguity and size (so a wrong call can raise b
 releases the GIL and calls C. Not public API; use rnnkern.functional."""
 cimport numpy as cnp
 from libc.stdint cimport int64_t
+from libc.string cimport memset
 import numpy as np
 
 from rnnkern import _verbose
@@ -238,16 +239,15 @@ def workspace_size(str cell, int64_t T, int64_t B, int64_t H):
     return rk_rnn_workspace_size(T, B, H)
 
 
-def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths,
-                 y, hT, cT, ws):
-    """Whole-sequence forward; every array already validated, outputs allocated (ws None = inference)."""
-    cdef int ci = CELLS.index(cell)
-    cdef rk_cell_args a
+cdef int _forward_args(rk_cell_args *a, int ci, str activation, x, w_ih, w_hh, b_ih, b_hh, h0,
+                       c0, lengths, y, hT, cT, ws, bint reverse) except -1:
     cdef int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = w_hh.shape[1]
     cdef int64_t GH = _GATES[ci] * H
     dt = x.dtype
+    memset(a, 0, sizeof(rk_cell_args))
     a.T, a.B, a.In, a.H = T, B, I, H
     a.activation = _activation(activation)
+    a.reverse = reverse
     a.x = _data(x, dt, T * B * I, "x")
     a.w_ih = _data(w_ih, dt, GH * I, "w_ih")
     a.w_hh = _data(w_hh, dt, GH * H, "w_hh")
@@ -259,40 +259,25 @@ def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, le
     a.y = _out(y, dt, T * B * H, "y")
     a.hT = _out(hT, dt, B * H, "hT")
     a.cT = _out(cT, dt, B * H, "cT") if ci == 0 else NULL
-    a.ws = _out(ws, dt, workspace_size(cell, T, B, H), "ws") if ws is not None else NULL
-    a.dy = a.dhT = a.dcT = NULL
-    a.dx = a.dw_ih = a.dw_hh = a.db_ih = a.db_hh = a.dh0 = a.dc0 = a.dh_norms = NULL
-    cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][0]
-    cdef int st
-    cdef bint verbose = _verbose_level != 0
-    cdef double t0, t1
-    with nogil:
-        t0 = _clock(verbose)
-        st = fn(&a)
-        t1 = _clock(verbose)
-    _check_status(st, f"{cell}_forward")
-    if verbose:
-        _verbose.cell(cell, activation, "forward_training" if ws is not None else "forward_inference",
-                      T, B, I, H, dt.name, ISA_NAMES[rk_isa_active()], rk_get_num_threads(), t1 - t0)
+    a.ws = _out(ws, dt, workspace_size(CELLS[ci], T, B, H), "ws") if ws is not None else NULL
+    return 0
 
 
-def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT,
-                  dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, dh_norms):
-    """Whole-sequence BPTT; every array already validated, every gradient allocated."""
-    cdef int ci = CELLS.index(cell)
-    cdef rk_cell_args a
+cdef int _backward_args(rk_cell_args *a, int ci, str activation, x, w_ih, w_hh, lengths, ws, dy,
+                        dhT, dcT, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, dh_norms,
+                        bint reverse) except -1:
     cdef int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = w_hh.shape[1]
     cdef int64_t GH = _GATES[ci] * H
     dt = x.dtype
+    memset(a, 0, sizeof(rk_cell_args))
     a.T, a.B, a.In, a.H = T, B, I, H
     a.activation = _activation(activation)
+    a.reverse = reverse
     a.x = _data(x, dt, T * B * I, "x")
     a.w_ih = _data(w_ih, dt, GH * I, "w_ih")
     a.w_hh = _data(w_hh, dt, GH * H, "w_hh")
-    a.b_ih = a.b_hh = a.h0 = a.c0 = NULL
     a.lengths = <const int64_t *>_data(lengths, np.int64, B, "lengths")
-    a.y = a.hT = a.cT = NULL
-    a.ws = _data(ws, dt, workspace_size(cell, T, B, H), "ws")
+    a.ws = _data(ws, dt, workspace_size(CELLS[ci], T, B, H), "ws")
     a.dy = _data(dy, dt, T * B * H, "dy")
     a.dhT = _data(dhT, dt, B * H, "dhT")
     a.dcT = _data(dcT, dt, B * H, "dcT") if ci == 0 else NULL
@@ -304,6 +289,40 @@ def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT,
     a.dh0 = _out(dh0, dt, B * H, "dh0")
     a.dc0 = _out(dc0, dt, B * H, "dc0") if ci == 0 else NULL
     a.dh_norms = _out(dh_norms, dt, T * B, "dh_norms") if dh_norms is not None else NULL
+    return 0
+
+
+def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths,
+                 y, hT, cT, ws, bint reverse=False):
+    """Whole-sequence forward; every array already validated, outputs allocated (ws None = inference)."""
+    cdef int ci = CELLS.index(cell)
+    cdef rk_cell_args a
+    _forward_args(&a, ci, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, ws,
+                  reverse)
+    dt = x.dtype
+    cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][0]
+    cdef int st
+    cdef bint verbose = _verbose_level != 0
+    cdef double t0, t1
+    with nogil:
+        t0 = _clock(verbose)
+        st = fn(&a)
+        t1 = _clock(verbose)
+    _check_status(st, f"{cell}_forward")
+    if verbose:
+        _verbose.cell(cell, activation, "forward_training" if ws is not None else "forward_inference",
+                      a.T, a.B, a.In, a.H, dt.name, ISA_NAMES[rk_isa_active()], rk_get_num_threads(),
+                      t1 - t0)
+
+
+def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT,
+                  dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, dh_norms, bint reverse=False):
+    """Whole-sequence BPTT; every array already validated, every gradient allocated."""
+    cdef int ci = CELLS.index(cell)
+    cdef rk_cell_args a
+    _backward_args(&a, ci, activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT, dx, dw_ih, dw_hh,
+                   db_ih, db_hh, dh0, dc0, dh_norms, reverse)
+    dt = x.dtype
     cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][1]
     cdef int st
     cdef bint verbose = _verbose_level != 0
@@ -314,7 +333,7 @@ def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT,
         t1 = _clock(verbose)
     _check_status(st, f"{cell}_backward")
     if verbose:
-        _verbose.cell(cell, activation, "backward", T, B, I, H, dt.name,
+        _verbose.cell(cell, activation, "backward", a.T, a.B, a.In, a.H, dt.name,
                       ISA_NAMES[rk_isa_active()], rk_get_num_threads(), t1 - t0)
 
 

@@ -143,3 +143,10 @@ def verbose_level(level):
     if level not in (0, 1):
         raise ValueError(f"level: expected {VERBOSE_LEVELS}, got {level}")
     return int(level)
+
+
+def flag(name, value):
+    """A boolean keyword (reverse=): True, False or a NumPy bool; never a truthy array or string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)

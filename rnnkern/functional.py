@@ -7,6 +7,9 @@ outputs past a sequence's end are zero and hT / cT are the state at its last val
 Inputs are used in place when C-contiguous and copied otherwise; outputs are always fresh arrays.
 A training forward returns a Workspace for backward; it refers to x, w_ih and w_hh without copying,
 so change them only after backward.
+reverse=True runs each sequence from its own last valid step (lengths[b] - 1) back to 0, reading x
+where it lies: y keeps x's time index (zero past a sequence's end), hT is the state after step 0.
+The backward of a reversed forward is reversed too (its workspace says so).
 """
 import numpy as np
 
@@ -19,11 +22,12 @@ _GATES = {"lstm": (4, "i, f, g, o"), "gru": (3, "r, z, n"), "rnn": (1, "h")}
 class Workspace:
     """What a training forward saves for its backward (layout: csrc/include/rnnkern.h). Opaque."""
 
-    __slots__ = ("cell", "activation", "x", "w_ih", "w_hh", "lengths", "buffer")
+    __slots__ = ("cell", "activation", "x", "w_ih", "w_hh", "lengths", "buffer", "reverse")
 
-    def __init__(self, cell, activation, x, w_ih, w_hh, lengths, buffer):
+    def __init__(self, cell, activation, x, w_ih, w_hh, lengths, buffer, reverse=False):
         self.cell, self.activation = cell, activation
         self.x, self.w_ih, self.w_hh, self.lengths, self.buffer = x, w_ih, w_hh, lengths, buffer
+        self.reverse = bool(reverse)
 
     @property
     def nbytes(self):
@@ -31,15 +35,16 @@ class Workspace:
 
     def __repr__(self):
         T, B, I = self.x.shape
-        return (f"<rnnkern.Workspace {self.cell} T={T} B={B} I={I} H={self.w_hh.shape[1]} "
-                f"{self.x.dtype} {self.nbytes} bytes>")
+        return (f"<rnnkern.Workspace {self.cell}{' reverse' if self.reverse else ''} T={T} B={B} "
+                f"I={I} H={self.w_hh.shape[1]} {self.x.dtype} {self.nbytes} bytes>")
 
 
-def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training,
+def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse,
              padding_zero=False):
     # padding_zero: the caller vouches that x is zero past every sequence's end (the torch
     # drop-in's unpacked PackedSequence), which spares the masked copy below
     gates, names = _GATES[cell]
+    reverse = v.flag("reverse", reverse)
     x, dtype = v.sequence(x)
     T, B, I = x.shape
     w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, gates, names, I, dtype)
@@ -61,18 +66,22 @@ def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, train
     buf = _ext.pooled_empty(_ext.workspace_size(cell, T, B, H), dtype) if training else None
     if short:  # gates past a sequence's end are never written: zeros make ws a function of the inputs
         buf.fill(0)
-    _ext.cell_forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf)
-    ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf) if training else None
+    _ext.cell_forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf,
+                      reverse)
+    ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf, reverse) if training else None
     return y, hT, cT, ws
 
 
-def _backward(cell, ws, dy, dhT, dcT, dh_norms_out):
+def _backward(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
     if not isinstance(ws, Workspace):
         raise TypeError(f"ws: expected the workspace returned by {cell}_forward(..., training=True), "
                         f"got {type(ws).__name__}")
     if ws.cell != cell:
         raise ValueError(f"ws: this workspace was made by {ws.cell}_forward; pass it to "
                          f"{ws.cell}_backward, not {cell}_backward")
+    if reverse is not None and v.flag("reverse", reverse) != ws.reverse:
+        raise ValueError(f"reverse: expected {ws.reverse} (the workspace's forward ran with "
+                         f"reverse={ws.reverse}), got {reverse}")
     x, w_ih, w_hh = ws.x, ws.w_ih, ws.w_hh
     T, B, I = x.shape
     H, dtype = w_hh.shape[1], x.dtype
@@ -89,59 +98,66 @@ def _backward(cell, ws, dy, dhT, dcT, dh_norms_out):
                  db_ih=np.empty(w_hh.shape[0], dtype), db_hh=np.empty(w_hh.shape[0], dtype),
                  dh0=np.empty((B, H), dtype), dc0=np.empty((B, H), dtype) if cell == "lstm" else None)
     _ext.cell_backward(cell, ws.activation, x, w_ih, w_hh, ws.lengths, ws.buffer, dy, dhT, dcT,
-                       dh_norms=dh_norms_out, **grads)
+                       dh_norms=dh_norms_out, reverse=ws.reverse, **grads)
     return grads
 
 
-def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengths=None, training=True):
+def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengths=None, training=True,
+                 reverse=False):
     """LSTM over a whole sequence: x (T,B,I) -> (y (T,B,H), hT (B,H), cT (B,H), ws).
 
     Gates i, f, g, o stacked on the rows of w_ih (4H, I) and w_hh (4H, H). ws is None unless training.
+    reverse=True runs each sequence from its last valid step back to 0 (see the module's doc).
     """
-    return _forward("lstm", "tanh", x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training)
+    return _forward("lstm", "tanh", x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse)
 
 
-def lstm_backward(ws, dy=None, *, dhT=None, dcT=None, dh_norms_out=None):
+def lstm_backward(ws, dy=None, *, dhT=None, dcT=None, dh_norms_out=None, reverse=None):
     """BPTT through lstm_forward -> LSTMGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0).
 
     dy (T,B,H) may be zero on any subset of steps and units (the lecture's teaching signals).
     Bias gradients are returned even when forward had no biases (the gradient at zero bias).
     dh_norms_out, a (T, B) array of x's dtype, receives ||dL/dh_t|| for every step and sequence:
     how the gradient vanishes or explodes as it travels back in time (at almost no cost).
+    reverse: the direction of the forward, which the workspace knows (None); when given, it must
+    match. dx, dy and dh_norms_out keep x's time index either way.
     """
-    return LSTMGrads(**_backward("lstm", ws, dy, dhT, dcT, dh_norms_out))
+    return LSTMGrads(**_backward("lstm", ws, dy, dhT, dcT, dh_norms_out, reverse))
 
 
-def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, training=True):
+def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, training=True,
+                reverse=False):
     """GRU over a whole sequence: x (T,B,I) -> (y (T,B,H), hT (B,H), ws).
 
     Gates r, z, n as PyTorch: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1-z) n + z h.
     """
-    y, hT, _, ws = _forward("gru", "tanh", x, w_ih, w_hh, b_ih, b_hh, h0, None, lengths, training)
+    y, hT, _, ws = _forward("gru", "tanh", x, w_ih, w_hh, b_ih, b_hh, h0, None, lengths, training,
+                            reverse)
     return y, hT, ws
 
 
-def gru_backward(ws, dy=None, *, dhT=None, dh_norms_out=None):
-    """BPTT through gru_forward -> GRUGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0); dh_norms_out as in
-    lstm_backward."""
-    g = _backward("gru", ws, dy, dhT, None, dh_norms_out)
+def gru_backward(ws, dy=None, *, dhT=None, dh_norms_out=None, reverse=None):
+    """BPTT through gru_forward -> GRUGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0); dh_norms_out and
+    reverse as in lstm_backward."""
+    g = _backward("gru", ws, dy, dhT, None, dh_norms_out, reverse)
     del g["dc0"]
     return GRUGrads(**g)
 
 
 def rnn_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, activation="tanh",
-                training=True):
+                training=True, reverse=False):
     """Vanilla RNN h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh | relu | logistic:
     x (T,B,I) -> (y (T,B,H), hT (B,H), ws)."""
     activation = v.activation_name(activation)
-    y, hT, _, ws = _forward("rnn", activation, x, w_ih, w_hh, b_ih, b_hh, h0, None, lengths, training)
+    y, hT, _, ws = _forward("rnn", activation, x, w_ih, w_hh, b_ih, b_hh, h0, None, lengths, training,
+                            reverse)
     return y, hT, ws
 
 
-def rnn_backward(ws, dy=None, *, dhT=None, dh_norms_out=None):
-    """BPTT through rnn_forward -> RNNGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0); dh_norms_out as in
-    lstm_backward."""
-    g = _backward("rnn", ws, dy, dhT, None, dh_norms_out)
+def rnn_backward(ws, dy=None, *, dhT=None, dh_norms_out=None, reverse=None):
+    """BPTT through rnn_forward -> RNNGrads(dx, dw_ih, dw_hh, db_ih, db_hh, dh0); dh_norms_out and
+    reverse as in lstm_backward."""
+    g = _backward("rnn", ws, dy, dhT, None, dh_norms_out, reverse)
     del g["dc0"]
     return RNNGrads(**g)
 

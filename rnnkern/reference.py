@@ -9,9 +9,14 @@ Past a sequence's end (t >= lengths[b]) the state is carried unchanged and the o
 zeroes x there before use, so padding values never reach an output or a gradient (NaN padding included),
 and dx is zero there.
 
+reverse=True runs each sequence from its last valid step (lengths[b] - 1) back to 0: the forward
+permutes x into step order, runs the same loop and puts y back in time order; backward does the
+same with dy and dx. Every other array of the cache is indexed by step.
+
 Forward with training=True returns `cache`, a dict with what backward needs:
-  every cell: cell ("lstm" | "gru" | "rnn"), x (T,B,I) with padding zeroed, w_ih, w_hh (copies),
-              mask (T,B,1) bool (step t valid for b), h_prev (T,B,H) the state entering step t
+  every cell: cell ("lstm" | "gru" | "rnn"), x (T,B,I) in step order with padding zeroed, w_ih, w_hh
+              (copies), mask (T,B,1) bool (step t valid for b), h_prev (T,B,H) the state entering
+              step t, order (T,B) the time index of each step (None unless reverse)
   lstm:       c_prev (T,B,H), gates (T,B,4H) activations i,f,g,o, tanh_c (T,B,H) tanh of the new cell
   gru:        gates (T,B,3H) activations r,z,n, hn (T,B,H) = h_prev W_hn^T + b_hn (what r multiplies)
   rnn:        activation, h_new (T,B,H) the activation output of each step before masking
@@ -100,6 +105,30 @@ def _valid_mask(lengths, T, B):
     return (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
 
 
+def _step_order(lengths, T, B, reverse):
+    # -> None (forward), or order (T,B) ints: the time index of step s of sequence b, reversed:
+    # lengths[b]-1 down to 0, then the padding from T-1 down to lengths[b]
+    if not reverse:
+        return None
+    n = np.full(B, T) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    s = np.arange(T)[:, None]
+    return np.where(s < n[None, :], n[None, :] - 1 - s, T - 1 + n[None, :] - s)
+
+
+def _by_step(a, order):
+    # a (T,B,...) indexed by time -> indexed by step
+    return a if order is None else a[order, np.arange(a.shape[1])[None, :]]
+
+
+def _by_time(a, order):
+    # a (T,B,...) indexed by step -> indexed by time
+    if order is None:
+        return a
+    out = np.empty_like(a)
+    out[order, np.arange(a.shape[1])[None, :]] = a
+    return out
+
+
 def _input_projection(x, w_ih, b_ih, mask):
     # x (T,B,I) · w_ih (G*H,I) · b_ih (G*H,) · mask (T,B,1) -> x with padding zeroed, gx (T,B,G*H)
     # All steps in one product, as the kernels do; zeroing padding first keeps it out of everything.
@@ -121,10 +150,16 @@ def _param_grads(cache, dgx, dgh):
     x, w_ih, h_prev = cache["x"], cache["w_ih"], cache["h_prev"]
     T, B, I = x.shape
     GH, H = dgx.shape[2], h_prev.shape[2]
-    dx = dgx @ w_ih
+    dx = _by_time(dgx @ w_ih, cache["order"])
     dw_ih = dgx.reshape(T * B, GH).T @ x.reshape(T * B, I)
     dw_hh = dgh.reshape(T * B, GH).T @ h_prev.reshape(T * B, H)
     return dx, dw_ih, dw_hh, dgx.sum(axis=(0, 1)), dgh.sum(axis=(0, 1))
+
+
+def _norms_out(dh_norms_out, norms, cache):
+    # norms (T,B) by step -> written into dh_norms_out (T,B) by time
+    if dh_norms_out is not None:
+        dh_norms_out[...] = _by_time(norms, cache["order"])
 
 
 # ---- LSTM -----------------------------------------------------------------------------------------
@@ -147,7 +182,8 @@ def _lstm_cell_backward(dh, dc, gates, c_prev, tanh_c):
     return da, dc * f
 
 
-def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengths=None, training=True):
+def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengths=None, training=True,
+                 reverse=False):
     # x (T,B,I) · w_ih (4H,I) · w_hh (4H,H) · b_ih, b_hh (4H,) · h0, c0 (B,H) -> y (T,B,H), hT, cT (B,H)
     """LSTM over a whole sequence. Returns (y, hT, cT, cache); cache is None when training=False."""
     T, B, H, dt = _sizes(x, w_ih, w_hh, 4)
@@ -156,7 +192,8 @@ def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengt
     h = _or_zeros("h0", h0, "(B, H)", (B, H), dt).copy()
     c = _or_zeros("c0", c0, "(B, H)", (B, H), dt).copy()
     mask = _valid_mask(lengths, T, B)
-    x, gx = _input_projection(x, w_ih, b_ih, mask)
+    order = _step_order(lengths, T, B, reverse)
+    x, gx = _input_projection(_by_step(x, order), w_ih, b_ih, mask)
 
     y = np.zeros((T, B, H), dt)
     if training:
@@ -172,8 +209,8 @@ def lstm_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, c0=None, lengt
     cache = None
     if training:
         cache = dict(cell="lstm", x=x, w_ih=w_ih.copy(), w_hh=w_hh.copy(), mask=mask, h_prev=h_prev,
-                     c_prev=c_prev, gates=gates, tanh_c=tanh_cs)
-    return y, h, c, cache
+                     c_prev=c_prev, gates=gates, tanh_c=tanh_cs, order=order)
+    return _by_time(y, order), h, c, cache
 
 
 def lstm_backward(cache, dy=None, *, dhT=None, dcT=None, dh_norms_out=None):
@@ -184,21 +221,23 @@ def lstm_backward(cache, dy=None, *, dhT=None, dcT=None, dh_norms_out=None):
     w_hh, mask = cache["w_hh"], cache["mask"]
     T, B, _ = cache["x"].shape
     H, dt = w_hh.shape[1], w_hh.dtype
-    dy = _or_zeros("dy", dy, "(T, B, H)", (T, B, H), dt)
+    dy = _by_step(_or_zeros("dy", dy, "(T, B, H)", (T, B, H), dt), cache["order"])
     dh = _or_zeros("dhT", dhT, "(B, H)", (B, H), dt).copy()
+    norms = None if dh_norms_out is None else np.zeros((T, B), dt)
     dc = _or_zeros("dcT", dcT, "(B, H)", (B, H), dt).copy()
 
     da = np.zeros((T, B, 4 * H), dt)
     for t in reversed(range(T)):
         m = mask[t]
-        if dh_norms_out is not None:
-            dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
+        if norms is not None:
+            norms[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
         # dy counts only on valid steps; past the end the state was carried, so its gradient is too
         da[t], dc_prev = _lstm_cell_backward(np.where(m, dh + dy[t], 0), np.where(m, dc, 0),
                                              cache["gates"][t], cache["c_prev"][t], cache["tanh_c"][t])
         dh = da[t] @ w_hh + np.where(m, 0, dh)
         dc = dc_prev + np.where(m, 0, dc)
 
+    _norms_out(dh_norms_out, norms, cache)
     return LSTMGrads(*_param_grads(cache, da, da), dh0=dh, dc0=dc)
 
 
@@ -223,7 +262,8 @@ def _gru_cell_backward(dh, gates, hn, h_prev):
     return np.concatenate([dar, daz, dan], axis=1), np.concatenate([dar, daz, dan * r], axis=1), dh * z
 
 
-def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, training=True):
+def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, training=True,
+                reverse=False):
     # x (T,B,I) · w_ih (3H,I) · w_hh (3H,H) · b_ih, b_hh (3H,) · h0 (B,H) -> y (T,B,H), hT (B,H)
     """GRU over a whole sequence (PyTorch's formulation). Returns (y, hT, cache); cache None unless training."""
     T, B, H, dt = _sizes(x, w_ih, w_hh, 3)
@@ -231,7 +271,8 @@ def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, t
     b_hh = _or_zeros("b_hh", b_hh, "(3*H,)", (3 * H,), dt)
     h = _or_zeros("h0", h0, "(B, H)", (B, H), dt).copy()
     mask = _valid_mask(lengths, T, B)
-    x, gx = _input_projection(x, w_ih, b_ih, mask)
+    order = _step_order(lengths, T, B, reverse)
+    x, gx = _input_projection(_by_step(x, order), w_ih, b_ih, mask)
 
     y = np.zeros((T, B, H), dt)
     if training:
@@ -246,8 +287,8 @@ def gru_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, t
     cache = None
     if training:
         cache = dict(cell="gru", x=x, w_ih=w_ih.copy(), w_hh=w_hh.copy(), mask=mask, h_prev=h_prev,
-                     gates=gates, hn=hns)
-    return y, h, cache
+                     gates=gates, hn=hns, order=order)
+    return _by_time(y, order), h, cache
 
 
 def gru_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
@@ -257,18 +298,20 @@ def gru_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
     w_hh, mask = cache["w_hh"], cache["mask"]
     T, B, _ = cache["x"].shape
     H, dt = w_hh.shape[1], w_hh.dtype
-    dy = _or_zeros("dy", dy, "(T, B, H)", (T, B, H), dt)
+    dy = _by_step(_or_zeros("dy", dy, "(T, B, H)", (T, B, H), dt), cache["order"])
     dh = _or_zeros("dhT", dhT, "(B, H)", (B, H), dt).copy()
+    norms = None if dh_norms_out is None else np.zeros((T, B), dt)
 
     dgx, dgh = np.zeros((T, B, 3 * H), dt), np.zeros((T, B, 3 * H), dt)
     for t in reversed(range(T)):
         m = mask[t]
-        if dh_norms_out is not None:
-            dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
+        if norms is not None:
+            norms[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
         dgx[t], dgh[t], dh_direct = _gru_cell_backward(np.where(m, dh + dy[t], 0), cache["gates"][t],
                                                        cache["hn"][t], cache["h_prev"][t])
         dh = dgh[t] @ w_hh + dh_direct + np.where(m, 0, dh)
 
+    _norms_out(dh_norms_out, norms, cache)
     return GRUGrads(*_param_grads(cache, dgx, dgh), dh0=dh)
 
 
@@ -285,7 +328,7 @@ def _rnn_cell_backward(dh, h_new, activation):
 
 
 def rnn_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, activation="tanh",
-                training=True):
+                training=True, reverse=False):
     # x (T,B,I) · w_ih (H,I) · w_hh (H,H) · b_ih, b_hh (H,) · h0 (B,H) -> y (T,B,H), hT (B,H)
     """Vanilla RNN, activation tanh | relu | logistic. Returns (y, hT, cache); cache None unless training."""
     if activation not in _ACTIVATIONS:
@@ -295,7 +338,8 @@ def rnn_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, a
     b_hh = _or_zeros("b_hh", b_hh, "(H,)", (H,), dt)
     h = _or_zeros("h0", h0, "(B, H)", (B, H), dt).copy()
     mask = _valid_mask(lengths, T, B)
-    x, gx = _input_projection(x, w_ih, b_ih, mask)
+    order = _step_order(lengths, T, B, reverse)
+    x, gx = _input_projection(_by_step(x, order), w_ih, b_ih, mask)
 
     y = np.zeros((T, B, H), dt)
     if training:
@@ -310,8 +354,8 @@ def rnn_forward(x, w_ih, w_hh, b_ih=None, b_hh=None, *, h0=None, lengths=None, a
     cache = None
     if training:
         cache = dict(cell="rnn", activation=activation, x=x, w_ih=w_ih.copy(), w_hh=w_hh.copy(), mask=mask,
-                     h_prev=h_prev, h_new=h_news)
-    return y, h, cache
+                     h_prev=h_prev, h_new=h_news, order=order)
+    return _by_time(y, order), h, cache
 
 
 def rnn_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
@@ -321,15 +365,17 @@ def rnn_backward(cache, dy=None, *, dhT=None, dh_norms_out=None):
     w_hh, mask = cache["w_hh"], cache["mask"]
     T, B, _ = cache["x"].shape
     H, dt = w_hh.shape[1], w_hh.dtype
-    dy = _or_zeros("dy", dy, "(T, B, H)", (T, B, H), dt)
+    dy = _by_step(_or_zeros("dy", dy, "(T, B, H)", (T, B, H), dt), cache["order"])
     dh = _or_zeros("dhT", dhT, "(B, H)", (B, H), dt).copy()
+    norms = None if dh_norms_out is None else np.zeros((T, B), dt)
 
     da = np.zeros((T, B, H), dt)
     for t in reversed(range(T)):
         m = mask[t]
-        if dh_norms_out is not None:
-            dh_norms_out[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
+        if norms is not None:
+            norms[t] = np.linalg.norm(np.where(m, dh + dy[t], dh), axis=1)
         da[t] = _rnn_cell_backward(np.where(m, dh + dy[t], 0), cache["h_new"][t], cache["activation"])
         dh = da[t] @ w_hh + np.where(m, 0, dh)
 
+    _norms_out(dh_norms_out, norms, cache)
     return RNNGrads(*_param_grads(cache, da, da), dh0=dh)

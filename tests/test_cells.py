@@ -31,10 +31,10 @@ def make_problem(cell, T, B, I, H, dtype, seed=0, biases=True, states=True):
     return cast(p), cast(grads_in)
 
 
-def run(module, cell, p, g, lengths=None, training=True):
+def run(module, cell, p, g, lengths=None, training=True, reverse=False):
     """-> (outputs tuple without ws, grads or None) through `module` (rnnkern or reference)."""
     kind, _, act = cell.partition("-")
-    kw = dict(p)
+    kw = dict(p, reverse=reverse)
     if lengths is not None:
         kw["lengths"] = lengths
     if act:
@@ -45,11 +45,11 @@ def run(module, cell, p, g, lengths=None, training=True):
     return out[:-1], getattr(module, f"{kind}_backward")(out[-1], **g)
 
 
-def check_against_reference(cell, p, g, dtype, lengths=None):
-    out, grads = run(rnnkern, cell, p, g, lengths)
+def check_against_reference(cell, p, g, dtype, lengths=None, reverse=False):
+    out, grads = run(rnnkern, cell, p, g, lengths, reverse=reverse)
     p64 = {k: a.astype(np.float64) for k, a in p.items()}
     g64 = {k: a.astype(np.float64) for k, a in g.items()}
-    ref_out, ref_grads = run(reference, cell, p64, g64, lengths)
+    ref_out, ref_grads = run(reference, cell, p64, g64, lengths, reverse=reverse)
     for name, a, b in zip(("y", "hT", "cT"), out, ref_out):
         assert a.dtype == dtype
         assert_close(a, b, dtype, f"{cell} {name}")
@@ -129,6 +129,70 @@ def test_long_sequence_spans_projection_chunks(cell, dtype, isa):
     check_against_reference(cell, p, g, dtype, lengths=np.array([131]))
 
 
+# (T, B, I, H, lengths): mixed lengths (one row per product), one shared length shorter than T
+# (one product per step), more steps than a projection chunk, chunks of few steps and many rows
+REVERSE_CASES = [(5, 4, 6, 11, [0, 1, 5, 3]), (6, 5, 9, 17, None), (7, 3, 13, 29, [4, 4, 4]),
+                 (150, 2, 3, 6, [131, 150]), (9, 40, 5, 20, "mixed"), (9, 40, 5, 20, [9] * 40)]
+
+
+@pytest.mark.parametrize("case", REVERSE_CASES, ids=lambda c: "T%dB%dI%dH%d" % c[:4])
+@pytest.mark.parametrize("cell", CELLS)
+def test_reverse_matches_reference(cell, case, dtype, isa):
+    T, B, I, H, lengths = case
+    if lengths == "mixed":
+        lengths = np.random.default_rng(13).integers(0, T + 1, B)
+    lengths = None if lengths is None else np.asarray(lengths)
+    p, g = make_problem(cell, T, B, I, H, dtype, seed=14)
+    check_against_reference(cell, p, g, dtype, lengths, reverse=True)
+    (y, hT, *_), _ = run(rnnkern, cell, p, g, lengths, reverse=True)
+    n = np.full(B, T) if lengths is None else lengths
+    for b in range(B):
+        assert not y[n[b]:, b].any()
+        # the state after step 0, or h0 for an empty sequence
+        np.testing.assert_array_equal(hT[b], y[0, b] if n[b] else p["h0"][b])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_reverse_is_forward_on_flipped_input(cell, dtype, isa):
+    """Without lengths, reversed = forward over x[::-1] with y flipped back: the same arithmetic,
+    so the same bits, except dw_ih, whose sum over steps runs in the other order."""
+    p, g = make_problem(cell, 8, 3, 5, 19, dtype, seed=15)
+    rev_out, rev_grads = run(rnnkern, cell, p, g, reverse=True)
+    flipped = dict(p, x=p["x"][::-1].copy())
+    fwd_out, fwd_grads = run(rnnkern, cell, flipped, dict(g, dy=g["dy"][::-1].copy()))
+    np.testing.assert_array_equal(rev_out[0], fwd_out[0][::-1])
+    for a, b in zip(rev_out[1:], fwd_out[1:]):
+        np.testing.assert_array_equal(a, b)
+    for name, a, b in zip(rev_grads._fields, rev_grads, fwd_grads):
+        if name == "dw_ih":
+            assert_close(a, b, dtype, name)
+        else:
+            np.testing.assert_array_equal(a, b[::-1] if name == "dx" else b, err_msg=name)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_reverse_inference_equals_training_forward(cell, dtype, isa):
+    p, g = make_problem(cell, 40, 3, 5, 8, dtype, seed=16)
+    lengths = np.array([40, 0, 17])
+    train_out, _ = run(rnnkern, cell, p, g, lengths, reverse=True)
+    infer_out, _ = run(rnnkern, cell, p, g, lengths, training=False, reverse=True)
+    for a, b in zip(train_out, infer_out):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reverse_backward_follows_its_workspace(dtype):
+    p, g = make_problem("gru", 4, 2, 3, 5, dtype, seed=17)
+    y, hT, ws = rnnkern.gru_forward(**p, reverse=True)
+    assert ws.reverse and "reverse" in repr(ws)
+    implicit, explicit = rnnkern.gru_backward(ws, **g), rnnkern.gru_backward(ws, **g, reverse=True)
+    for a, b in zip(implicit, explicit):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"reverse: expected True .* got False"):
+        rnnkern.gru_backward(ws, **g, reverse=False)
+    with pytest.raises(TypeError, match="reverse: expected True or False, got str"):
+        rnnkern.gru_forward(**p, reverse="yes")
+
+
 def test_backward_is_repeatable(dtype, isa):
     p, g = make_problem("lstm", 5, 3, 4, 6, dtype, seed=6)
     y, hT, cT, ws = rnnkern.lstm_forward(**p)
@@ -156,18 +220,20 @@ def test_kept_scratch_never_reaches_results(cell, dtype, isa):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
 @pytest.mark.parametrize("cell", CELLS)
-def test_dh_norms_match_reference(cell, dtype, isa):
+def test_dh_norms_match_reference(cell, reverse, dtype, isa):
     """||dL/dh_t|| per step, the view of vanishing and exploding gradients."""
     T, B, I, H = 9, 3, 4, 7
     p, g = make_problem(cell, T, B, I, H, dtype, seed=7)
     kind, _, act = cell.partition("-")
     lengths = np.array([T, 4, 0])
-    kw = dict(p, lengths=lengths, **({"activation": act} if act else {}))
+    kw = dict(p, lengths=lengths, reverse=reverse, **({"activation": act} if act else {}))
     got, want = np.full((T, B), np.nan, dtype), np.zeros((T, B))
     ws = getattr(rnnkern, f"{kind}_forward")(**kw)[-1]
     getattr(rnnkern, f"{kind}_backward")(ws, **g, dh_norms_out=got)
-    kw64 = {k: (a.astype(np.float64) if k != "lengths" and hasattr(a, "astype") else a) for k, a in kw.items()}
+    kw64 = {k: (a.astype(np.float64) if isinstance(a, np.ndarray) and k != "lengths" else a)
+            for k, a in kw.items()}
     cache = getattr(reference, f"{kind}_forward")(**kw64)[-1]
     getattr(reference, f"{kind}_backward")(cache, **{k: a.astype(np.float64) for k, a in g.items()},
                                            dh_norms_out=want)

@@ -56,16 +56,16 @@ def _backward(cell, cache, dy, dhT, dcT):
     return (ref.gru_backward if kind == "gru" else ref.rnn_backward)(cache, dy, dhT=dhT)
 
 
-def _loss(cell, p, dy, dhT, dcT, lengths):
+def _loss(cell, p, dy, dhT, dcT, lengths, reverse=False):
     # L = sum(y*dy) + sum(hT*dhT) (+ sum(cT*dcT)), with missing seeds meaning zero
-    y, hT, cT, _ = _forward(cell, p, lengths=lengths, training=False)
+    y, hT, cT, _ = _forward(cell, p, lengths=lengths, training=False, reverse=reverse)
     L = 0.0 if dy is None else np.sum(y * dy)
     L += 0.0 if dhT is None else np.sum(hT * dhT)
     L += 0.0 if dcT is None else np.sum(cT * dcT)
     return L
 
 
-def _numeric_grad(cell, p, name, seeds, lengths, eps=1e-6):
+def _numeric_grad(cell, p, name, seeds, lengths, reverse=False, eps=1e-6):
     # central differences of _loss w.r.t. p[name], with a missing bias / state taken as explicit zeros
     p = dict(p)
     like = {"b_ih": p["w_ih"][:, 0], "b_hh": p["w_hh"][:, 0], "h0": p["x"][0, :, :1].repeat(H, 1),
@@ -78,9 +78,9 @@ def _numeric_grad(cell, p, name, seeds, lengths, eps=1e-6):
         old = p[name][idx]
         p[name] = p[name].copy()
         p[name][idx] = old + eps
-        up = _loss(cell, p, *seeds, lengths)
+        up = _loss(cell, p, *seeds, lengths, reverse)
         p[name][idx] = old - eps
-        down = _loss(cell, p, *seeds, lengths)
+        down = _loss(cell, p, *seeds, lengths, reverse)
         p[name][idx] = old
         g[idx] = (up - down) / (2 * eps)
     return g
@@ -88,7 +88,7 @@ def _numeric_grad(cell, p, name, seeds, lengths, eps=1e-6):
 
 
 
-SCENARIOS = ["full", "lengths", "bare", "last-step"]
+SCENARIOS = ["full", "lengths", "bare", "last-step", "reverse", "reverse-lengths"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -96,7 +96,8 @@ SCENARIOS = ["full", "lengths", "bare", "last-step"]
 def test_gradients_match_finite_differences(cell, scenario):
     rng = np.random.default_rng(1234)
     p = _inputs(cell, rng, bias=scenario != "bare", init=scenario != "bare")
-    lengths = np.array([0, 1, T]) if scenario == "lengths" else None
+    lengths = {"lengths": np.array([0, 1, T]), "reverse-lengths": np.array([3, 0, T])}.get(scenario)
+    reverse = scenario.startswith("reverse")
     dy = rng.standard_normal((T, B, H))
     dhT, dcT = rng.standard_normal((B, H)), rng.standard_normal((B, H))
     if scenario == "last-step":
@@ -105,9 +106,9 @@ def test_gradients_match_finite_differences(cell, scenario):
     if _kind(cell)[0] != "lstm":
         dcT = None
 
-    _, _, _, cache = _forward(cell, p, lengths=lengths)
+    _, _, _, cache = _forward(cell, p, lengths=lengths, reverse=reverse)
     grads = _backward(cell, cache, dy, dhT, dcT)._asdict()
-    numeric = {f: _numeric_grad(cell, p, GRAD_OF[f], (dy, dhT, dcT), lengths) for f in grads}
+    numeric = {f: _numeric_grad(cell, p, GRAD_OF[f], (dy, dhT, dcT), lengths, reverse) for f in grads}
     # Errors are relative to the loss's largest sensitivity: finite differences carry an absolute noise
     # of about 1e-16 * |L| / eps, which would swamp a per-array ratio for a tiny gradient (e.g. dh0 seen
     # through four logistic steps). The torch comparison below checks small gradients to 1e-10 anyway.
@@ -194,6 +195,25 @@ def test_lengths_semantics(cell):
     np.testing.assert_array_equal(hT[1], y[1, 1])
     if cT is not None:
         np.testing.assert_array_equal(cT[0], p["c0"][0])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_reverse_semantics(cell):
+    # reversed, each sequence is the forward run of its valid steps taken last to first, with y
+    # back at the time index of its input and zero past the end
+    p = _inputs(cell, np.random.default_rng(12))
+    lengths = np.array([0, 2, T])
+    y, hT, cT, _ = _forward(cell, p, lengths=lengths, reverse=True)
+    for b, n in enumerate(lengths):
+        assert not y[n:, b].any()
+        one = {k: (v[b:b + 1] if k in ("h0", "c0") else v) for k, v in p.items()}
+        one["x"] = p["x"][:n, b:b + 1][::-1]
+        y1, h1, c1, _ = _forward(cell, one)
+        np.testing.assert_allclose(y[:n, b:b + 1], y1[::-1], rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(hT[b:b + 1], h1, rtol=1e-14, atol=1e-15)
+        if cT is not None:
+            np.testing.assert_allclose(cT[b:b + 1], c1, rtol=1e-14, atol=1e-15)
+    np.testing.assert_array_equal(hT[2], y[0, 2])  # the state after step 0
 
 
 @pytest.mark.parametrize("cell", CELLS)

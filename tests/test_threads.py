@@ -47,10 +47,10 @@ def _problem(cell, dtype, seed=0, t=None, b=B, i=I, h=H):
     return cast(p), cast(s_)
 
 
-def _run(cell, p, s, lengths=None):
+def _run(cell, p, s, lengths=None, reverse=False):
     """Every output and gradient of a training forward + backward, and of an inference forward."""
     kind, act = _kind(cell)
-    kw = {"activation": act} if kind == "rnn" else {}
+    kw = dict({"activation": act} if kind == "rnn" else {}, reverse=reverse)
     fwd = getattr(rnnkern, f"{kind}_forward")
     out = fwd(**p, lengths=lengths, **kw)
     ws = out[-1]
@@ -72,9 +72,10 @@ def _assert_bitwise(a, b, what):
 
 # ---- (a) determinism across thread counts -------------------------------------------------------------
 
-@pytest.mark.parametrize("with_lengths", [False, True], ids=["full", "lengths"])
+@pytest.mark.parametrize("with_lengths, reverse", [(False, False), (True, False), (True, True)],
+                         ids=["full", "lengths", "reverse-lengths"])
 @pytest.mark.parametrize("cell", CELLS)
-def test_cells_bitwise_across_threads(cell, with_lengths, dtype, isa, threads):
+def test_cells_bitwise_across_threads(cell, with_lengths, reverse, dtype, isa, threads):
     p, s = _problem(cell, dtype)
     T = len(p["x"])
     assert B * H >= 4096 and T * B * GATES[_kind(cell)[0]] * H >= 65536
@@ -86,7 +87,7 @@ def test_cells_bitwise_across_threads(cell, with_lengths, dtype, isa, threads):
     for n in THREADS:
         rnnkern.set_num_threads(n)
         assert rnnkern.get_num_threads() == n
-        results[n] = _run(cell, p, s, lengths)
+        results[n] = _run(cell, p, s, lengths, reverse)
     for n in THREADS[1:]:
         _assert_bitwise(results[n], results[1], f"{n} threads vs 1")
     # the problem is not degenerate: outputs and every gradient carry signal

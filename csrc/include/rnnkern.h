@@ -97,10 +97,16 @@ RK_API int64_t rk_rnn_workspace_size(int64_t T, int64_t B, int64_t H);
  * (ws NULL = inference, O(B*H) extra memory). Inputs of backward: x w_ih w_hh lengths ws dy dhT dcT;
  * outputs dx dw_ih dw_hh db_ih db_hh dh0 dc0 (all required, overwritten) and dh_norms (T,B) (optional:
  * the 2-norm of dL/dh_t per step and sequence, as it flows back; carried past a sequence's end).
- * c0/cT/dcT/dc0: LSTM only. */
+ * c0/cT/dcT/dc0: LSTM only.
+ * reverse (0 or 1; a backward takes its forward's): each sequence runs from its own last valid step
+ * lengths[b]-1 back to 0, reading x where it lies; y, dy, dx and dh_norms keep x's time index, y is
+ * zero past the end as forward, hT is the state after step 0. The workspace then counts steps in
+ * processing order: its index t of row b is time lengths[b]-1-t (t < lengths[b]).
+ * Set every field: callers zero the struct first. */
 typedef struct rk_cell_args {
     int64_t T, B, In, H;                         /* In = I, input features (<complex.h> owns I) */
     rk_activation activation;                    /* vanilla RNN only */
+    int reverse;                                 /* 1: each sequence from its end back to 0 */
     const void *x, *w_ih, *w_hh, *b_ih, *b_hh, *h0, *c0;
     const int64_t *lengths;
     void *y, *hT, *cT, *ws;

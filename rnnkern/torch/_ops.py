@@ -30,37 +30,18 @@ def _ws_size(cell, T, B, H):
     return (T * per_step + extra) * B * ((H + _PANEL - 1) // _PANEL * _PANEL)
 
 
-def _flip(a, lengths):
-    """Each sequence of a (T, B, ...) reversed within its own length (padding stays in place)."""
-    if a is None:
-        return None
-    T, B = a.shape[:2]
-    if lengths is None:
-        return np.ascontiguousarray(a[::-1])
-    t = np.arange(T)[:, None]
-    src = np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
-    return a[src, np.arange(B)[None, :]]
-
-
 def _forward_direction(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse,
                        training, padding_zero):
-    """One direction of a layer: reverse=True runs each sequence from its last valid step back to 0.
-    The one place the reverse direction is made (flip, run, flip back)."""
-    xd = _flip(x, lengths) if reverse else x
-    y, hT, cT, ws = _fn._forward(cell, activation, xd, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths,
-                                 training, padding_zero=padding_zero)
-    return (_flip(y, lengths) if reverse else y), hT, cT, ws
+    """One direction of a layer: reverse=True runs each sequence from its last valid step back to 0,
+    in the kernels, reading x where it lies."""
+    return _fn._forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training,
+                        reverse, padding_zero=padding_zero)
 
 
 def _backward_direction(cell, activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT, reverse):
     """The backward of _forward_direction, from the workspace it returned."""
-    if reverse:
-        x, dy = _flip(x, lengths), _flip(dy, lengths)
-    g = _fn._backward(cell, _fn.Workspace(cell, activation, np.ascontiguousarray(x), w_ih, w_hh,
-                                          lengths, ws), dy, dhT, dcT, None)
-    if reverse:
-        g["dx"] = _flip(g["dx"], lengths)
-    return g
+    return _fn._backward(cell, _fn.Workspace(cell, activation, np.ascontiguousarray(x), w_ih, w_hh,
+                                             lengths, ws, reverse), dy, dhT, dcT, None, reverse)
 
 
 @torch.library.custom_op("rnnkern::forward", mutates_args=(), device_types="cpu")
