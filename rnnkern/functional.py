@@ -43,9 +43,10 @@ class Workspace:
                 f"I={I} H={self.w_hh.shape[1]} {self.x.dtype} {self.nbytes} bytes>")
 
 
-def _states(cell, x, H, h0, c0, lengths, training):
+def _states(cell, x, H, h0, c0, lengths, training, padding_zero=False):
     """h0, c0 (LSTM) and lengths checked against x (T, B, I) and H -> (x, h0, c0, lengths), x, h0
-    and c0 C-contiguous; a training forward's x has its padding zeroed. Also for packed weights."""
+    and c0 C-contiguous; a training forward's x has its padding zeroed (unless the caller vouches that it is:
+    padding_zero, the torch drop-in's unpacked PackedSequence). Also for packed weights."""
     T, B, I = x.shape
     dtype = x.dtype
     h0 = v.shaped("h0", h0, "(B, H)", (B, H), dtype, optional=True)
@@ -54,26 +55,30 @@ def _states(cell, x, H, h0, c0, lengths, training):
     lengths = v.lengths_array(lengths, T, B)
     v.sizes(T, B, I, H, _GATES[cell][0], _ext.workspace_size(cell, T, B, H))
     x, h0, c0 = v.contiguous(x, h0, c0)
-    if training and lengths is not None and np.any(lengths < T):
+    if training and not padding_zero and lengths is not None and np.any(lengths < T):
         # padding never reaches a gradient, even when it holds NaN or Inf
         x = np.where((np.arange(T)[:, None] < lengths[None, :])[:, :, None], x, x.dtype.type(0))
     return x, h0, c0, lengths
 
 
-def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse):
+def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse,
+             padding_zero=False):
     gates, names = _GATES[cell]
     reverse = v.flag("reverse", reverse)
     x, dtype = v.sequence(x)
     T, B, I = x.shape
     w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, gates, names, I, dtype)
-    x, h0, c0, lengths = _states(cell, x, H, h0, c0, lengths, training)
+    x, h0, c0, lengths = _states(cell, x, H, h0, c0, lengths, training, padding_zero)
     w_ih, w_hh, b_ih, b_hh = v.contiguous(w_ih, w_hh, b_ih, b_hh)
+    short = training and lengths is not None and bool(np.any(lengths < T))
 
     y = np.empty((T, B, H), dtype)
     hT = np.empty((B, H), dtype)
     cT = np.empty((B, H), dtype) if cell == "lstm" else None
     # from the kernels' scratch pool: a training loop reuses the last step's memory
     buf = _ext.pooled_empty(_ext.workspace_size(cell, T, B, H), dtype) if training else None
+    if short:  # gates past a sequence's end are never written: zeros make ws a function of the inputs
+        buf.fill(0)
     _ext.cell_forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf,
                       reverse)
     ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf, reverse) if training else None

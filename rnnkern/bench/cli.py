@@ -64,6 +64,10 @@ def parser():
     p.add_argument("--ref-max-s", type=float, default=2.0, metavar="SECONDS",
                    help="skip the reference where one call would take longer (estimated; default: 2)")
     p.add_argument("--no-torch", action="store_true", help="leave torch out")
+    p.add_argument("--torch-module", action="store_true",
+                   help="instead: one training step through autograd of the drop-in rnnkern.torch.X vs "
+                        "torch.nn.X, one layer, two layers and bidirectional, and the drop-in's overhead over "
+                        "the functional calls (--modes, --no-torch and --no-reference do not apply)")
     p.add_argument("--no-reference", action="store_true", help="leave rnnkern.reference out")
     p.add_argument("--peak", choices=("probe", "estimate"), default="probe",
                    help="FMA peak: measured by rnnkern's probe (estimated where it has none), or estimated "
@@ -203,6 +207,9 @@ def main(argv=None):
     isas, main_isa = _isas(args)
     if args.serving:
         return _serving(args, main_isa)
+    if args.torch_module:
+        from . import dropin
+        return dropin.run(args, argv, main_isa)
     lineup = Lineup(isas, main_isa, args.threads, torch=not args.no_torch, reference=not args.no_reference)
     try:
         return _run(lineup, args, argv, started)

@@ -5,6 +5,7 @@ from .problems import GATES, cell_kind
 
 RNNKERN, TORCH, REFERENCE = "rnnkern", "torch", "reference"
 CONTENDERS = (RNNKERN, TORCH, REFERENCE)  # the kinds, and the result keys of a JSON row
+DROP_IN = "rnnkern.torch"  # the drop-in modules, a contender of --torch-module only (torch_module.py)
 
 
 def numpy_call(module, cell, mode, p, steps=None):

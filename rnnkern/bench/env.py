@@ -2,13 +2,13 @@
 libraries read it when they load, so it is fixed per process before any import (design.md, Benchmarks:
 imposing one library's settings on another is not a comparison).
 
-- rnnkern and torch: the caller's environment, with their default OpenMP policy. OMP_WAIT_POLICY is
+- rnnkern, torch and the drop-in rnnkern.torch: the caller's environment, with their default OpenMP policy. OMP_WAIT_POLICY is
   never set for them; it is removed only where a benchmark imposed it on the caller (MARK says so).
 - the reference (numpy): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they can put OpenBLAS on slower
   kernels), OPENBLAS_NUM_THREADS = the row's threads, and OpenBLAS's threads sleeping right after each
   call (they spin for ~0.1 s by default, on the cores the contender timed next needs).
 """
-from .contenders import REFERENCE, RNNKERN, TORCH
+from .contenders import DROP_IN, REFERENCE, RNNKERN, TORCH
 
 BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BLAS_THREAD_TIMEOUT = "4"  # OpenBLAS's minimum: idle threads sleep after 2**4 cycles
@@ -30,8 +30,8 @@ def user_env(env):
 def contender_env(base, kind, isa=None, threads=None):
     """The environment of contender `kind`'s process -> (env, changes {name: (before, after)}, after None
     = unset). isa: RNNKERN_ISA of an rnnkern process; threads: OPENBLAS_NUM_THREADS of a reference one."""
-    if kind not in (RNNKERN, TORCH, REFERENCE):
-        raise ValueError(f"kind: expected one of {RNNKERN}, {TORCH}, {REFERENCE}, got {kind!r}")
+    if kind not in (RNNKERN, TORCH, REFERENCE, DROP_IN):
+        raise ValueError(f"kind: expected one of {RNNKERN}, {TORCH}, {REFERENCE}, {DROP_IN}, got {kind!r}")
     env, changes = user_env(base)
 
     def put(name, value):

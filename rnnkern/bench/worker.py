@@ -17,7 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .contenders import REFERENCE, RNNKERN, TORCH, _import_torch, numpy_call, torch_call, torch_module
+from .contenders import DROP_IN, REFERENCE, RNNKERN, TORCH, _import_torch, numpy_call, torch_call, torch_module
 from .env import contender_env
 from .problems import make_problem
 
@@ -92,7 +92,7 @@ class Session:
     def __init__(self, kind, isa=None):
         self.kind, self.isa = kind, isa
         self.torch, self.skipped = None, None
-        if kind == TORCH:
+        if kind in (TORCH, DROP_IN):
             self.torch, self.skipped = _import_torch(True)
             gc.collect()
             gc.freeze()  # torch's many objects would make every later collection slow
@@ -132,11 +132,15 @@ class Session:
         if key != self.key:  # one problem at a time: the big shapes take hundreds of MB
             self.key, self.p, self.module = None, None, None
             self.p = make_problem(cell, *shape, dtype=dtype, seed=seed)
-            self.module = torch_module(self.torch, cell, self.p) if self.torch is not None else None
+            self.module = torch_module(self.torch, cell, self.p) if self.kind == TORCH and self.torch else None
             self.key = key
         return self.p
 
     def _build(self, cell, mode, p, steps):
+        from .dropin import STEP_MODES, step_call
+
+        if mode in STEP_MODES:
+            return step_call(self.kind, self.torch, cell, mode, p, steps, self.key[3])
         if self.kind == TORCH:
             return torch_call(self.torch, self.module, mode, p, steps)
         import rnnkern
@@ -148,14 +152,14 @@ class Session:
         """Make (cell, mode, shape) the row timed next, on `threads` threads; -> None, or why this
         contender sits the row out."""
         p = self._problem(cell, shape, dtype, seed)
-        if self.kind == TORCH and self.module is None:
+        if (self.kind == TORCH and self.module is None) or (self.kind == DROP_IN and cell == "rnn-logistic"):
             return f"torch has no {cell}"
-        if self.kind == RNNKERN:
+        if self.kind in (RNNKERN, DROP_IN):
             import rnnkern
             rnnkern.set_num_threads(threads)
-        elif self.kind == TORCH:
+        if self.kind in (TORCH, DROP_IN):
             self.torch.set_num_threads(threads)
-        elif os.environ.get("OPENBLAS_NUM_THREADS") != str(threads):
+        if self.kind == REFERENCE and os.environ.get("OPENBLAS_NUM_THREADS") != str(threads):
             raise RuntimeError(f"this reference process has OPENBLAS_NUM_THREADS="
                                f"{os.environ.get('OPENBLAS_NUM_THREADS')}, not {threads}")
         self.row, self.calls = (cell, mode, p), {}
@@ -218,7 +222,7 @@ class Session:
 def serve(argv=None):
     """The contender process's loop: argv = [kind, isa or "-"]."""
     kind, isa = (sys.argv[1:] if argv is None else argv)[:2]
-    if kind not in (RNNKERN, TORCH, REFERENCE):
+    if kind not in (RNNKERN, TORCH, REFERENCE, DROP_IN):
         raise SystemExit(f"rnnkern.bench.worker: unknown contender {kind!r}")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it writes the JSON, then closes us
     replies = os.fdopen(os.dup(1), "wb")
