@@ -53,8 +53,8 @@ def threads():
 # "ci" is .ci/run's budget of about two minutes; "corpus" runs >= 10,000 cases.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
-_hypothesis_settings.register_profile("ci", max_examples=60, deadline=None)
-_hypothesis_settings.register_profile("corpus", max_examples=700, deadline=None)
+_hypothesis_settings.register_profile("ci", max_examples=300, deadline=None)
+_hypothesis_settings.register_profile("corpus", max_examples=1500, deadline=None)
 
 
 def pytest_configure(config):

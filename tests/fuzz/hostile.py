@@ -39,11 +39,6 @@ def values(draw, shape, dtype, specials=True):
     return a
 
 
-def layout_names(ndim, dtype, refusals=True):
-    names = [n for n in SAME_VALUES if (n != "matrix" or ndim == 2) and (n != "list" or dtype == np.float64)]
-    return names + (list(REFUSED) if refusals else [])
-
-
 def _misaligned(a):
     buf = np.zeros(a.nbytes + a.itemsize, np.uint8)
     offset = 1 + int(a.size) % (a.itemsize - 1)

@@ -72,9 +72,7 @@ def _norms_out(how, T, B, dtype):
     plain = np.full((T, B), np.nan, dtype)
     if how == "plain":
         return plain
-    out = apply_layout({"other_float": "other_float", "wrong_size": "wrong_size",
-                        "misaligned": "misaligned", "readonly": "readonly"}[how], plain, None)[0]
-    return out
+    return apply_layout(how, plain, None)[0]  # misaligned, other_float, readonly or wrong_size
 
 
 def _split(cell, d):

@@ -66,9 +66,7 @@ def _out(case):
         return c0.copy(), None
     if how == "misaligned" and c0.size == 0:
         return c0.copy(), None
-    layout = {"strided": "strided", "misaligned": "misaligned", "readonly": "readonly",
-              "other_float": "other_float", "wrong_size": "wrong_size"}[how]
-    arg = apply_layout(layout, c0, lambda s: 2)[0]
+    arg = apply_layout(how, c0, lambda s: 2)[0]  # strided, misaligned, readonly, other_float, wrong_size
     return arg, (TypeError if how == "other_float" else ValueError, "out")
 
 
