@@ -50,7 +50,7 @@ def threads():
 # ---- the hostile-input corpus (tests/fuzz): its marker, its hypothesis profiles, its count ----
 # Registered here, not in tests/fuzz, because `--hypothesis-profile` is read before that folder's
 # files load. A plain `pytest tests` runs a few cases per corpus test (tests/fuzz/hostile.py);
-# "ci" is .ci/run's budget of about two minutes; "corpus" runs >= 10,000 cases.
+# "ci" is .ci/run's budget (2,400 cases); "corpus" runs >= 10,000 cases.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 _hypothesis_settings.register_profile("ci", max_examples=300, deadline=None)
