@@ -61,11 +61,14 @@ static int lstm_run(lstm_problem *p, const int64_t *lengths, int dtype_bytes)
     void *ws = malloc((size_t)rk_lstm_workspace_size(p->T, p->B, p->H) * (size_t)dtype_bytes);
     if (!ws) st = RK_ERR_NOMEM;
     if (st == RK_OK) {
-        rk_cell_args a = {p->T, p->B, p->I, p->H, RK_ACT_TANH,
-                          in[0], in[1], in[2], in[3], in[4], in[5], in[6], lengths,
-                          out[0], out[1], out[2], ws,
-                          in[7], in[8], in[9],
-                          out[3], out[4], out[5], out[6], out[7], out[8], out[9], NULL};
+        /* designated: a field added to rk_cell_args starts at zero here, as the header asks */
+        rk_cell_args a = {.T = p->T, .B = p->B, .In = p->I, .H = p->H, .activation = RK_ACT_TANH,
+                          .x = in[0], .w_ih = in[1], .w_hh = in[2], .b_ih = in[3], .b_hh = in[4],
+                          .h0 = in[5], .c0 = in[6], .lengths = lengths,
+                          .y = out[0], .hT = out[1], .cT = out[2], .ws = ws,
+                          .dy = in[7], .dhT = in[8], .dcT = in[9],
+                          .dx = out[3], .dw_ih = out[4], .dw_hh = out[5], .db_ih = out[6],
+                          .db_hh = out[7], .dh0 = out[8], .dc0 = out[9]};
         st = dtype_bytes == 4 ? rk_lstm_forward_f32(&a) : rk_lstm_forward_f64(&a);
         if (st == RK_OK) st = dtype_bytes == 4 ? rk_lstm_backward_f32(&a) : rk_lstm_backward_f64(&a);
     }
