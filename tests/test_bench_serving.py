@@ -37,3 +37,22 @@ def test_contenders_compute_the_same_forward():
     assert np.array_equal(packed[0], functional)
     step = serving.build(None, "LSTMStream.step", "inference", 1, 2, 5, 7, seed=1)()
     assert step.shape == (2, 7)
+
+
+def test_one_process_times_each_of_its_ways(monkeypatch):
+    """The packed handle and the functional call share rnnkern's process: each way prepared keeps
+    its own call, so a turn of one never times the other (both once timed the last prepared)."""
+    from rnnkern.bench.contenders import RNNKERN
+    from rnnkern.bench.worker import Session
+
+    calls = []
+    monkeypatch.setattr(serving, "build", lambda torch, way, *a: lambda: calls.append(way))
+    session = Session(RNNKERN)
+    for way in ("packed", "functional"):
+        session.serving_prepare(way=way, mode="inference", T=1, B=1, I=4, H=4, seed=0)
+    calls.clear()
+    session.serving_time(way="packed", batch_s=0.001)
+    assert set(calls) == {"packed"}
+    calls.clear()
+    session.serving_time(way="functional", batch_s=0.001)
+    assert set(calls) == {"functional"}

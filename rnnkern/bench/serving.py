@@ -105,7 +105,7 @@ def main(args, workers):
                                seed=args.seed)
         for _ in range(args.reps):
             for w in ways:
-                samples[w].append(workers[w[0]].call("serving_time", batch_s=args.batch_s))
+                samples[w].append(workers[w[0]].call("serving_time", way=w[1], batch_s=args.batch_s))
         med = {w[1]: median(s) for w, s in samples.items()}
         results[(kind, mode, T, B)] = med
         label = f"{kind} {mode[:5]} T={T} B={B}"

@@ -97,6 +97,7 @@ class Session:
             gc.collect()
             gc.freeze()  # torch's many objects would make every later collection slow
         self.key, self.p, self.module, self.calls = None, None, None, {}
+        self.serving_runs = {}  # way -> its prepared call (serving_prepare)
 
     def hello(self):
         """Facts of this process: versions, the ISA it runs, its thread pools, the environment it saw."""
@@ -191,7 +192,9 @@ class Session:
         return y.numpy() if self.kind == TORCH else np.asarray(y)
 
     def serving_prepare(self, way, mode, T, B, I, H, seed):
-        """Make one call of `way` (bench/serving.py) the call timed next, on one thread."""
+        """Prepare one call of `way` (bench/serving.py) on one thread, for serving_time(way). One
+        process serves several ways (the packed handle and the functional call), so each keeps its
+        own call: a row's ways are all prepared before their turns begin."""
         from .serving import build
 
         if self.kind == RNNKERN:
@@ -199,17 +202,17 @@ class Session:
             rnnkern.set_num_threads(1)
         elif self.kind == TORCH:
             self.torch.set_num_threads(1)
-        self.serving_run = build(self.torch, way, mode, T, B, I, H, seed)
-        self.serving_run()  # the first call's one-off costs (packing, the scratch pool) stay out
+        self.serving_runs[way] = run = build(self.torch, way, mode, T, B, I, H, seed)
+        run()  # the first call's one-off costs (packing, the scratch pool) stay out
         gc.collect()
 
-    def serving_time(self, batch_s):
-        """Seconds per call of the prepared serving call, over a batch of about batch_s seconds."""
+    def serving_time(self, way, batch_s):
+        """Seconds per call of the prepared call of `way`, over a batch of about batch_s seconds."""
         from .serving import batch_time
 
         gc.disable()
         try:
-            return batch_time(self.serving_run, batch_s)
+            return batch_time(self.serving_runs[way], batch_s)
         finally:
             gc.enable()
 
