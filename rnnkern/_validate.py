@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from . import _ext
 from ._verbose import LEVELS as VERBOSE_LEVELS
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -133,10 +134,10 @@ def lengths_array(lengths, T, B):
 
 
 def fingerprint(a):
-    """A cheap checksum of a C-contiguous array's bits (their sum and xor as words): a workspace
-    keeps one of each array it refers to, so that backward can tell they changed since forward."""
-    words = a.reshape(-1).view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
-    return int(np.add.reduce(words, dtype=np.uint64)), int(np.bitwise_xor.reduce(words))
+    """A cheap checksum of a C-contiguous array's bits (their sum and xor as 64-bit words, one pass
+    in C): a workspace keeps one of each array it refers to, so that backward can tell they changed
+    since forward."""
+    return _ext.checksum(a)
 
 
 def unchanged(ws_name, cell, arrays, fingerprints):

@@ -130,6 +130,24 @@ def test_backward_refuses_a_workspace_whose_inputs_changed(which):
     rnnkern.gru_backward(ws, **s)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("offset, n", [(0, 64), (1, 63), (3, 7), (0, 1)])
+def test_fingerprint_sees_a_change_of_any_element(dtype, offset, n):
+    """The workspace's checksum (rnnkern._validate.fingerprint, one pass in C) covers every byte:
+    views that start off an 8-byte boundary, and the tail past the last whole 64-bit word."""
+    from rnnkern._validate import fingerprint
+
+    a = np.random.default_rng(0).standard_normal(offset + n).astype(dtype)[offset:]
+    base = fingerprint(a)
+    assert fingerprint(a.copy()) == base
+    for i in range(n):
+        before = a[i]
+        a[i] = np.nextafter(a[i], np.inf, dtype=dtype)  # the smallest change: one bit or a carry
+        assert fingerprint(a) != base, i
+        a[i] = before
+    assert fingerprint(a) == base
+
+
 # ---- 64-bit indices --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn-tanh"])
