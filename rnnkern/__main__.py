@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 import rnnkern
+from rnnkern import _ranks
 
 
 def info(args):
@@ -17,6 +18,7 @@ def info(args):
           f"{', '.join(isa['available'])}   compiled: {', '.join(isa['compiled'])}"
           + (f"   forced by RNNKERN_ISA={isa['forced']}" if isa["forced"] else ""))
     print(f"threads   {rnnkern.get_num_threads()}")
+    print(f"ranks     {_ranks.describe(_ranks.rank_share())}")
     b = rnnkern.buildinfo.build_info()
     tags = ", ".join(b["wheel_tags"]) or "no wheel metadata"
     print(f"install   {'wheel' if b['install'] == 'wheel' else 'built from source'} ({tags})")
