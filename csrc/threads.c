@@ -87,7 +87,8 @@ void rk_step_barrier_init(rk_step_barrier *b, int n)
 {
     b->arrived = b->generation = b->sleepers = 0;
     b->n = n;
-    b->spins = n > omp_get_num_procs() ? RK_SPINS_OVERSUBSCRIBED : RK_SPINS;
+    /* omp_get_num_procs asks the kernel for the affinity mask: a syscall, so only for a team */
+    b->spins = n > 1 && n > omp_get_num_procs() ? RK_SPINS_OVERSUBSCRIBED : RK_SPINS;
 }
 
 /* rk_sleep_while sleeps while *addr == val (returns at once if it is not; may return early) */
