@@ -7,7 +7,7 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy, memset
 import numpy as np
 
-from rnnkern import _verbose
+from rnnkern import _verbose, cells
 
 cdef extern from "<omp.h>":
     double omp_get_wtime() nogil
@@ -17,8 +17,6 @@ cnp.import_array()
 # the paths this build has: all three on x86-64, scalar alone elsewhere; always the first of the
 # enum, so a name's index is its rk_isa
 ISA_NAMES = tuple(rk_isa_name(<rk_isa>i).decode() for i in range(RK_ISA_COUNT) if rk_isa_compiled(<rk_isa>i))
-CELLS = ("lstm", "gru", "rnn")
-ACTIVATIONS = ("tanh", "relu", "logistic")  # index = rk_activation
 _ERRORS = {RK_ERR_ARG: "invalid argument", RK_ERR_NOMEM: "out of memory", RK_ERR_ISA: "ISA not supported"}
 
 
@@ -183,12 +181,13 @@ def gemm(bint trans_a, bint trans_b, a, b, c, double alpha, double beta):
 # ---- cells ----------------------------------------------------------------------------------------
 
 cdef rk_activation _activation(str name) except *:
-    cdef int i = ACTIVATIONS.index(name)
+    cdef int i = cells.ACTIVATIONS.index(name)
     return <rk_activation>i
 
 
 ctypedef int (*cell_fn)(const rk_cell_args *) noexcept nogil
 
+# the C entry points by row: cells.Cell.index (rk_cell), then dtype, then direction
 cdef cell_fn[3][2][2] _CELL_FNS  # [cell][dtype f32/f64][forward/backward]
 _CELL_FNS[0][0][0] = rk_lstm_forward_f32
 _CELL_FNS[0][0][1] = rk_lstm_backward_f32
@@ -211,7 +210,10 @@ _JVP_FNS[1][1] = rk_gru_jvp_f64
 _JVP_FNS[2][0] = rk_rnn_jvp_f32
 _JVP_FNS[2][1] = rk_rnn_jvp_f64
 
-_GATES = (4, 3, 1)
+cdef rk_size_fn[3] _WS_SIZE  # [cell]
+_WS_SIZE[0] = rk_lstm_workspace_size
+_WS_SIZE[1] = rk_gru_workspace_size
+_WS_SIZE[2] = rk_rnn_workspace_size
 
 
 cdef class _PooledBuffer:
@@ -297,20 +299,16 @@ def pooled_empty(Py_ssize_t n, dtype):
     return np.frombuffer(_PooledBuffer(n * dtype.itemsize), dtype=dtype, count=n)
 
 
-def workspace_size(str cell, int64_t T, int64_t B, int64_t H):
+def workspace_size(cell, int64_t T, int64_t B, int64_t H):
     """Elements of a training workspace, or -1 when the size overflows int64."""
-    i = CELLS.index(cell)
-    if i == 0:
-        return rk_lstm_workspace_size(T, B, H)
-    if i == 1:
-        return rk_gru_workspace_size(T, B, H)
-    return rk_rnn_workspace_size(T, B, H)
+    return _WS_SIZE[<int>cells.get(cell).index](T, B, H)
 
 
-cdef int _forward_args(rk_cell_args *a, int ci, str activation, x, w_ih, w_hh, b_ih, b_hh, h0,
+cdef int _forward_args(rk_cell_args *a, spec, str activation, x, w_ih, w_hh, b_ih, b_hh, h0,
                        c0, lengths, y, hT, cT, ws, bint reverse) except -1:
     cdef int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = w_hh.shape[1]
-    cdef int64_t GH = _GATES[ci] * H
+    cdef int64_t GH = spec.G * H
+    cdef bint has_cell = spec.has_cell
     dt = x.dtype
     memset(a, 0, sizeof(rk_cell_args))
     a.T, a.B, a.In, a.H = T, B, I, H
@@ -322,20 +320,21 @@ cdef int _forward_args(rk_cell_args *a, int ci, str activation, x, w_ih, w_hh, b
     a.b_ih = _data(b_ih, dt, GH, "b_ih")
     a.b_hh = _data(b_hh, dt, GH, "b_hh")
     a.h0 = _data(h0, dt, B * H, "h0")
-    a.c0 = _data(c0, dt, B * H, "c0") if ci == 0 else NULL
+    a.c0 = _data(c0, dt, B * H, "c0") if has_cell else NULL
     a.lengths = <const int64_t *>_data(lengths, np.int64, B, "lengths")
     a.y = _out(y, dt, T * B * H, "y")
     a.hT = _out(hT, dt, B * H, "hT")
-    a.cT = _out(cT, dt, B * H, "cT") if ci == 0 else NULL
-    a.ws = _out(ws, dt, workspace_size(CELLS[ci], T, B, H), "ws") if ws is not None else NULL
+    a.cT = _out(cT, dt, B * H, "cT") if has_cell else NULL
+    a.ws = _out(ws, dt, workspace_size(spec, T, B, H), "ws") if ws is not None else NULL
     return 0
 
 
-cdef int _backward_args(rk_cell_args *a, int ci, str activation, x, w_ih, w_hh, lengths, ws, dy,
+cdef int _backward_args(rk_cell_args *a, spec, str activation, x, w_ih, w_hh, lengths, ws, dy,
                         dhT, dcT, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, dh_norms,
                         bint reverse) except -1:
     cdef int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = w_hh.shape[1]
-    cdef int64_t GH = _GATES[ci] * H
+    cdef int64_t GH = spec.G * H
+    cdef bint has_cell = spec.has_cell
     dt = x.dtype
     memset(a, 0, sizeof(rk_cell_args))
     a.T, a.B, a.In, a.H = T, B, I, H
@@ -345,17 +344,17 @@ cdef int _backward_args(rk_cell_args *a, int ci, str activation, x, w_ih, w_hh, 
     a.w_ih = _data(w_ih, dt, GH * I, "w_ih")
     a.w_hh = _data(w_hh, dt, GH * H, "w_hh")
     a.lengths = <const int64_t *>_data(lengths, np.int64, B, "lengths")
-    a.ws = _data(ws, dt, workspace_size(CELLS[ci], T, B, H), "ws")
+    a.ws = _data(ws, dt, workspace_size(spec, T, B, H), "ws")
     a.dy = _data(dy, dt, T * B * H, "dy")
     a.dhT = _data(dhT, dt, B * H, "dhT")
-    a.dcT = _data(dcT, dt, B * H, "dcT") if ci == 0 else NULL
+    a.dcT = _data(dcT, dt, B * H, "dcT") if has_cell else NULL
     a.dx = _out(dx, dt, T * B * I, "dx")
     a.dw_ih = _out(dw_ih, dt, GH * I, "dw_ih")
     a.dw_hh = _out(dw_hh, dt, GH * H, "dw_hh")
     a.db_ih = _out(db_ih, dt, GH, "db_ih")
     a.db_hh = _out(db_hh, dt, GH, "db_hh")
     a.dh0 = _out(dh0, dt, B * H, "dh0")
-    a.dc0 = _out(dc0, dt, B * H, "dc0") if ci == 0 else NULL
+    a.dc0 = _out(dc0, dt, B * H, "dc0") if has_cell else NULL
     a.dh_norms = _out(dh_norms, dt, T * B, "dh_norms") if dh_norms is not None else NULL
     return 0
 
@@ -363,9 +362,10 @@ cdef int _backward_args(rk_cell_args *a, int ci, str activation, x, w_ih, w_hh, 
 def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths,
                  y, hT, cT, ws, bint reverse=False):
     """Whole-sequence forward; every array already validated, outputs allocated (ws None = inference)."""
-    cdef int ci = CELLS.index(cell)
+    spec = cells.get(cell)
+    cdef int ci = spec.index
     cdef rk_cell_args a
-    _forward_args(&a, ci, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, ws,
+    _forward_args(&a, spec, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, ws,
                   reverse)
     dt = x.dtype
     cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][0]
@@ -386,9 +386,10 @@ def cell_forward(str cell, str activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, le
 def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT,
                   dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, dh_norms, bint reverse=False):
     """Whole-sequence BPTT; every array already validated, every gradient allocated."""
-    cdef int ci = CELLS.index(cell)
+    spec = cells.get(cell)
+    cdef int ci = spec.index
     cdef rk_cell_args a
-    _backward_args(&a, ci, activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT, dx, dw_ih, dw_hh,
+    _backward_args(&a, spec, activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT, dx, dw_ih, dw_hh,
                    db_ih, db_hh, dh0, dc0, dh_norms, reverse)
     dt = x.dtype
     cdef cell_fn fn = _CELL_FNS[ci][0 if dt == np.float32 else 1][1]
@@ -409,11 +410,14 @@ def cell_jvp(str cell, str activation, x, w_ih, w_hh, lengths, ws, dx, dw_ih, dw
              dh0, dc0, ry, rhT, rcT):
     """Whole-sequence forward-mode product over a training workspace; tangents validated (None:
     zero), outputs ry, rhT (rcT) allocated."""
-    cdef int ci = CELLS.index(cell)
+    spec = cells.get(cell)
+    cdef int ci = spec.index
+    cdef bint has_cell = spec.has_cell
     cdef rk_cell_args a
     cdef int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = w_hh.shape[1]
-    cdef int64_t GH = _GATES[ci] * H
+    cdef int64_t GH = spec.G * H
     dt = x.dtype
+    memset(&a, 0, sizeof(rk_cell_args))  # reverse, and any field added later, start at zero
     a.T, a.B, a.In, a.H = T, B, I, H
     a.activation = _activation(activation)
     a.x = _data(x, dt, T * B * I, "x")
@@ -429,11 +433,11 @@ def cell_jvp(str cell, str activation, x, w_ih, w_hh, lengths, ws, dx, dw_ih, dw
     a.db_ih = _data(db_ih, dt, GH, "db_ih")
     a.db_hh = _data(db_hh, dt, GH, "db_hh")
     a.dh0 = _data(dh0, dt, B * H, "dh0")
-    a.dc0 = _data(dc0, dt, B * H, "dc0") if ci == 0 else NULL
+    a.dc0 = _data(dc0, dt, B * H, "dc0") if has_cell else NULL
     a.dh_norms = NULL
     a.y = _out(ry, dt, T * B * H, "ry")
     a.hT = _out(rhT, dt, B * H, "rhT")
-    a.cT = _out(rcT, dt, B * H, "rcT") if ci == 0 else NULL
+    a.cT = _out(rcT, dt, B * H, "rcT") if has_cell else NULL
     cdef cell_fn fn = _JVP_FNS[ci][0 if dt == np.float32 else 1]
     cdef int st
     cdef bint verbose = _verbose_level != 0

@@ -10,7 +10,7 @@ import numpy as np
 
 from rnnkern._ext cimport rk_cell_args, rk_activation, rk_cell, rk_api_table, RK_OK, RK_ERR_NOMEM
 from rnnkern cimport cython_api as capi
-from rnnkern import _ext, functional, _validate as v
+from rnnkern import _ext, cells, functional, _validate as v
 
 cnp.import_array()
 cdef const rk_api_table *_api = capi.api_table()
@@ -57,8 +57,8 @@ cdef class PackedWeights:
     def __init__(self, str cell, str activation, w_ih, w_hh, b_ih, b_hh):
         # arrays already validated (rnnkern.packed): fresh C-contiguous copies of one dtype
         self.cell, self.activation = cell, activation
-        self.ci = _ext.CELLS.index(cell)
-        self.act = <rk_activation><int>_ext.ACTIVATIONS.index(activation)
+        self.ci = cells.get(cell).index
+        self.act = <rk_activation><int>cells.ACTIVATIONS.index(activation)
         self._pack(w_ih, w_hh, b_ih, b_hh)
 
     def _pack(self, w_ih, w_hh, b_ih, b_hh):

@@ -6,9 +6,9 @@ import numpy as np
 
 from . import _ext
 from ._verbose import LEVELS as VERBOSE_LEVELS
+from .cells import ACTIVATIONS
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-ACTIVATIONS = ("tanh", "relu", "logistic")
 # Kernels index with int64 and allocate in bytes: keep every element count well inside both.
 MAX_ELEMENTS = 2 ** 59
 

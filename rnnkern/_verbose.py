@@ -22,7 +22,7 @@ import os
 import sys
 import warnings
 
-from . import _peak
+from . import _peak, cells
 
 ENV = "RNNKERN_VERBOSE"
 PREFIX = "rnnkern_verbose"
@@ -44,7 +44,7 @@ def level_from_env():
 
 
 def cell(cell, activation, direction, T, B, I, H, dtype, isa, threads, seconds):
-    op = f"rnn_{activation}" if cell == "rnn" else cell
+    op = f"{cell}_{activation}" if cells.get(cell).takes_activation else cell
     _exec(f"{op},{direction},T={T},B={B},I={I},H={H}", dtype, isa, threads, seconds)
 
 

@@ -14,10 +14,8 @@ The backward of a reversed forward is reversed too (its workspace says so).
 """
 import numpy as np
 
-from . import _ext, _validate as v
+from . import _ext, _validate as v, cells
 from .grads import GRUGrads, LSTMGrads, RNNGrads
-
-_GATES = {"lstm": (4, "i, f, g, o"), "gru": (3, "r, z, n"), "rnn": (1, "h")}
 
 
 class Workspace:
@@ -47,13 +45,14 @@ def _states(cell, x, H, h0, c0, lengths, training, padding_zero=False):
     """h0, c0 (LSTM) and lengths checked against x (T, B, I) and H -> (x, h0, c0, lengths), x, h0
     and c0 C-contiguous; a training forward's x has its padding zeroed (unless the caller vouches that it is:
     padding_zero, the torch drop-in's unpacked PackedSequence). Also for packed weights."""
+    spec = cells.get(cell)
     T, B, I = x.shape
     dtype = x.dtype
     h0 = v.shaped("h0", h0, "(B, H)", (B, H), dtype, optional=True)
-    if cell == "lstm":
+    if spec.has_cell:
         c0 = v.shaped("c0", c0, "(B, H)", (B, H), dtype, optional=True)
     lengths = v.lengths_array(lengths, T, B)
-    v.sizes(T, B, I, H, _GATES[cell][0], _ext.workspace_size(cell, T, B, H))
+    v.sizes(T, B, I, H, spec.G, _ext.workspace_size(cell, T, B, H))
     x, h0, c0 = v.contiguous(x, h0, c0)
     if training and not padding_zero and lengths is not None and np.any(lengths < T):
         # padding never reaches a gradient, even when it holds NaN or Inf
@@ -63,18 +62,18 @@ def _states(cell, x, H, h0, c0, lengths, training, padding_zero=False):
 
 def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse,
              padding_zero=False):
-    gates, names = _GATES[cell]
+    spec = cells.get(cell)
     reverse = v.flag("reverse", reverse)
     x, dtype = v.sequence(x)
     T, B, I = x.shape
-    w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, gates, names, I, dtype)
+    w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, spec.G, spec.gate_names, I, dtype)
     x, h0, c0, lengths = _states(cell, x, H, h0, c0, lengths, training, padding_zero)
     w_ih, w_hh, b_ih, b_hh = v.contiguous(w_ih, w_hh, b_ih, b_hh)
     short = training and lengths is not None and bool(np.any(lengths < T))
 
     y = np.empty((T, B, H), dtype)
     hT = np.empty((B, H), dtype)
-    cT = np.empty((B, H), dtype) if cell == "lstm" else None
+    cT = np.empty((B, H), dtype) if spec.has_cell else None
     # from the kernels' scratch pool: a training loop reuses the last step's memory
     buf = _ext.pooled_empty(_ext.workspace_size(cell, T, B, H), dtype) if training else None
     if short:  # gates past a sequence's end are never written: zeros make ws a function of the inputs
@@ -99,9 +98,10 @@ def _backward(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
     v.unchanged("ws", cell, (("x", x), ("w_ih", w_ih), ("w_hh", w_hh)), ws.fingerprints)
     T, B, I = x.shape
     H, dtype = w_hh.shape[1], x.dtype
+    has_cell = cells.get(cell).has_cell
     dy = v.shaped("dy", dy, "(T, B, H)", (T, B, H), dtype, optional=True)
     dhT = v.shaped("dhT", dhT, "(B, H)", (B, H), dtype, optional=True)
-    if cell == "lstm":
+    if has_cell:
         dcT = v.shaped("dcT", dcT, "(B, H)", (B, H), dtype, optional=True)
     dy, dhT, dcT = v.contiguous(dy, dhT, dcT)
     if dh_norms_out is not None:
@@ -110,7 +110,7 @@ def _backward(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
                             ("w_hh", w_hh), ("the workspace", ws.buffer)))
     grads = dict(dx=np.empty_like(x), dw_ih=np.empty_like(w_ih), dw_hh=np.empty_like(w_hh),
                  db_ih=np.empty(w_hh.shape[0], dtype), db_hh=np.empty(w_hh.shape[0], dtype),
-                 dh0=np.empty((B, H), dtype), dc0=np.empty((B, H), dtype) if cell == "lstm" else None)
+                 dh0=np.empty((B, H), dtype), dc0=np.empty((B, H), dtype) if has_cell else None)
     _ext.cell_backward(cell, ws.activation, x, w_ih, w_hh, ws.lengths, ws.buffer, dy, dhT, dcT,
                        dh_norms=dh_norms_out, reverse=ws.reverse, **grads)
     return grads
@@ -126,20 +126,20 @@ def _jvp(cell, ws, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0):
     if ws.reverse:
         raise ValueError(f"ws: {cell}_jvp takes the workspace of a forward with reverse=False; "
                          f"got one with reverse=True (not supported yet)")
-    gates, _ = _GATES[cell]
+    spec = cells.get(cell)
     x, w_ih, w_hh = ws.x, ws.w_ih, ws.w_hh
     T, B, I = x.shape
     H, dtype = w_hh.shape[1], x.dtype
-    g = f"{gates}*H" if gates > 1 else "H"
+    g = spec.rows()
     tangents = [v.shaped("dx", dx, "(T, B, I)", (T, B, I), dtype, optional=True),
                 v.shaped("dw_ih", dw_ih, f"({g}, I)", w_ih.shape, dtype, optional=True),
                 v.shaped("dw_hh", dw_hh, f"({g}, H)", w_hh.shape, dtype, optional=True),
-                v.shaped("db_ih", db_ih, f"({g},)", (gates * H,), dtype, optional=True),
-                v.shaped("db_hh", db_hh, f"({g},)", (gates * H,), dtype, optional=True),
+                v.shaped("db_ih", db_ih, f"({g},)", (spec.G * H,), dtype, optional=True),
+                v.shaped("db_hh", db_hh, f"({g},)", (spec.G * H,), dtype, optional=True),
                 v.shaped("dh0", dh0, "(B, H)", (B, H), dtype, optional=True),
-                v.shaped("dc0", dc0, "(B, H)", (B, H), dtype, optional=True) if cell == "lstm" else None]
+                v.shaped("dc0", dc0, "(B, H)", (B, H), dtype, optional=True) if spec.has_cell else None]
     ry, rhT = np.empty((T, B, H), dtype), np.empty((B, H), dtype)
-    rcT = np.empty((B, H), dtype) if cell == "lstm" else None
+    rcT = np.empty((B, H), dtype) if spec.has_cell else None
     _ext.cell_jvp(cell, ws.activation, x, w_ih, w_hh, ws.lengths, ws.buffer, *v.contiguous(*tangents),
                   ry, rhT, rcT)
     return ry, rhT, rcT

@@ -27,7 +27,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _validate, functional as F
+from . import _validate, cells, functional as F
 
 Parameter = namedtuple("Parameter", "name value grad")
 
@@ -45,15 +45,14 @@ def _rng(rng):
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
+def _one_of(names):
+    names = [repr(n) for n in names]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def _within(tangents, prefix):
     # {dotted name: tangent} -> the entries under `prefix.`, the prefix removed
     return {k[len(prefix) + 1:]: v for k, v in (tangents or {}).items() if k.startswith(prefix + ".")}
-
-
-def _logistic(a):
-    # exp only ever sees -|a|: nothing overflows
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1, e) / (1 + e)
 
 
 class Module:
@@ -123,9 +122,9 @@ class Module:
 # ---- recurrent layers -----------------------------------------------------------------------------
 
 class _Recurrent(Module):
-    """Stacked recurrent layers over the kernels. Subclasses set _cell and _gates."""
+    """Stacked recurrent layers over the kernels. Subclasses set _cell (a cells.Cell)."""
 
-    _cell, _gates, activation = None, None, "tanh"
+    _cell, activation = None, "tanh"
 
     def __init__(self, input_size, hidden_size, num_layers=1, *, bias=True, learn_initial_state=False,
                  dtype=np.float32, rng=None):
@@ -138,7 +137,7 @@ class _Recurrent(Module):
         self.bias, self.learn_initial_state = bool(bias), bool(learn_initial_state)
         self._workspaces, self._used_learned_state = None, False
         rng = _rng(rng)
-        H, G = self.hidden_size, self._gates
+        H, G = self.hidden_size, self._cell.G
         # PyTorch's default: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))
         k = 1.0 / np.sqrt(H)
         for layer in range(self.num_layers):
@@ -156,7 +155,11 @@ class _Recurrent(Module):
 
     @property
     def _state_names(self):
-        return ("h0", "c0") if self._cell == "lstm" else ("h0",)
+        return tuple(f"{s}0" for s in self._cell.states)
+
+    def _state_value(self, parts):
+        # one array per state name -> the state as users pass it: (h, c) for LSTM, else h
+        return tuple(parts) if self._cell.has_cell else parts[0]
 
     def _layer_params(self, layer):
         p = self._values
@@ -175,15 +178,15 @@ class _Recurrent(Module):
                 states.append(np.ascontiguousarray(np.broadcast_to(v[:, None, :], (L, batch_size, H))))
             else:
                 states.append(np.zeros((L, batch_size, H), self.dtype))
-        return tuple(states) if self._cell == "lstm" else states[0]
+        return self._state_value(states)
 
     def _split_state(self, state, B):
         # state as the user passes it -> list over names of (L, B, H) arrays, checked
         L, H = self.num_layers, self.hidden_size
         names = self._state_names
-        parts = tuple(state) if self._cell == "lstm" else (state,)
+        parts = tuple(state) if self._cell.has_cell else (state,)
         if len(parts) != len(names):
-            raise ValueError(f"state: expected {' and '.join(names)} for {self._cell}, got {len(parts)} arrays")
+            raise ValueError(f"state: expected {' and '.join(names)} for {self._cell.name}, got {len(parts)} arrays")
         out = []
         for name, s in zip(names, parts):
             s = _validate.convertible(f"state ({name[0]})", s, self.dtype)
@@ -208,22 +211,14 @@ class _Recurrent(Module):
         finals = [[] for _ in starts]
         workspaces = []
         for layer in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self._layer_params(layer)
-            h0 = starts[0][layer]
-            if self._cell == "lstm":
-                x, hT, cT, ws = F.lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h0=h0, c0=starts[1][layer],
-                                               lengths=lengths, training=training)
-                finals[1].append(cT)
-            elif self._cell == "gru":
-                x, hT, ws = F.gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=h0, lengths=lengths, training=training)
-            else:
-                x, hT, ws = F.rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0=h0, lengths=lengths,
-                                          activation=self.activation, training=training)
-            finals[0].append(hT)
+            c0 = starts[1][layer] if self._cell.has_cell else None
+            x, *ends, ws = F._forward(self._cell.name, self.activation, x, *self._layer_params(layer),
+                                      starts[0][layer], c0, lengths, training, False)
+            for f, end in zip(finals, ends):
+                f.append(end)
             workspaces.append(ws)
         self._workspaces = workspaces if training else None
-        final = [np.stack(f) for f in finals]
-        return x, (tuple(final) if self._cell == "lstm" else final[0])
+        return x, self._state_value([np.stack(f) for f in finals])
 
     def backward(self, dy=None, dstate=None, *, return_dh_norms=False):
         """BPTT through the last training forward; adds into every parameter's gradient.
@@ -244,30 +239,24 @@ class _Recurrent(Module):
         if dy is not None:
             dy = self._input(dy, "dy")
         for layer in reversed(range(L)):
-            kw = dict(dhT=None if dfinal[0] is None else dfinal[0][layer],
-                      dh_norms_out=None if norms is None else norms[layer])
-            if self._cell == "lstm":
-                g = F.lstm_backward(workspaces[layer], dy,
-                                    dcT=None if dfinal[1] is None else dfinal[1][layer], **kw)
-                dstarts[1][layer] = g.dc0
-            elif self._cell == "gru":
-                g = F.gru_backward(workspaces[layer], dy, **kw)
-            else:
-                g = F.rnn_backward(workspaces[layer], dy, **kw)
-            dstarts[0][layer] = g.dh0
+            ends = [None if d is None else d[layer] for d in dfinal] + [None]
+            g = F._backward(self._cell.name, workspaces[layer], dy, ends[0], ends[1],
+                            None if norms is None else norms[layer], None)
+            for d, s in zip(dstarts, self._state_names):
+                d[layer] = g["d" + s]
             grads = self._grads
-            grads[f"weight_ih_l{layer}"] += g.dw_ih
-            grads[f"weight_hh_l{layer}"] += g.dw_hh
+            grads[f"weight_ih_l{layer}"] += g["dw_ih"]
+            grads[f"weight_hh_l{layer}"] += g["dw_hh"]
             if self.bias:
-                grads[f"bias_ih_l{layer}"] += g.db_ih
-                grads[f"bias_hh_l{layer}"] += g.db_hh
-            dy = g.dx
+                grads[f"bias_ih_l{layer}"] += g["db_ih"]
+                grads[f"bias_hh_l{layer}"] += g["db_hh"]
+            dy = g["dx"]
         if self._used_learned_state:
             # one initial state shared by the batch: its gradient is the sum over sequences
             for s, d in zip(self._state_names, dstarts):
                 for layer in range(L):
                     self._grads[f"{s}_l{layer}"] += d[layer].sum(axis=0)
-        dstate0 = tuple(dstarts) if self._cell == "lstm" else dstarts[0]
+        dstate0 = self._state_value(dstarts)
         return (dy, dstate0, norms) if return_dh_norms else (dy, dstate0)
 
     def jvp(self, dx=None, tangents=None, dstate=None):
@@ -282,7 +271,6 @@ class _Recurrent(Module):
         B, H = self._workspaces[0].x.shape[1], self.hidden_size
         starts = [None] * len(self._state_names) if dstate is None else self._split_state(dstate, B)
         finals = [[] for _ in self._state_names]
-        fn = {"lstm": F.lstm_jvp, "gru": F.gru_jvp, "rnn": F.rnn_jvp}[self._cell]
         for layer, ws in enumerate(self._workspaces):
             kw = {arg: tangents.get(f"{name}_l{layer}") for arg, name in
                   (("dw_ih", "weight_ih"), ("dw_hh", "weight_hh"), ("db_ih", "bias_ih"), ("db_hh", "bias_hh"))}
@@ -292,14 +280,14 @@ class _Recurrent(Module):
                 if learned is not None:  # one initial state for the batch: its tangent in every row
                     d = np.broadcast_to(learned, (B, H)) + (0 if d is None else d)
                 kw["d" + s] = d
-            dx, *ends = fn(ws, None if dx is None else self._input(dx), **kw)
+            dx, *ends = F._jvp(self._cell.name, ws, None if dx is None else self._input(dx),
+                               kw["dw_ih"], kw["dw_hh"], kw["db_ih"], kw["db_hh"], kw["dh0"], kw.get("dc0"))
             for f, end in zip(finals, ends):
                 f.append(end)
-        final = [np.stack(f) for f in finals]
-        return dx, (tuple(final) if self._cell == "lstm" else final[0])
+        return dx, self._state_value([np.stack(f) for f in finals])
 
     def __repr__(self):
-        extra = f", activation={self.activation!r}" if self._cell == "rnn" else ""
+        extra = f", activation={self.activation!r}" if self._cell.takes_activation else ""
         return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
                 f"{extra}, learn_initial_state={self.learn_initial_state}, dtype={self.dtype})")
 
@@ -307,24 +295,24 @@ class _Recurrent(Module):
 class LSTM(_Recurrent):
     """LSTM layers (gates i, f, g, o; PyTorch's names and layout). State (h, c), each (L, B, H)."""
 
-    _cell, _gates = "lstm", 4
+    _cell = cells.LSTM
 
 
 class GRU(_Recurrent):
     """GRU layers (gates r, z, n; PyTorch's names and layout). State h (L, B, H)."""
 
-    _cell, _gates = "gru", 3
+    _cell = cells.GRU
 
 
 class RNN(_Recurrent):
     """Vanilla RNN layers h' = act(W_ih x + b_ih + W_hh h + b_hh), act "tanh" | "relu" | "logistic"
     (the lecture's units). State h (L, B, H)."""
 
-    _cell, _gates = "rnn", 1
+    _cell = cells.RNN
 
     def __init__(self, input_size, hidden_size, num_layers=1, *, activation="tanh", **kw):
-        if activation not in ("tanh", "relu", "logistic"):
-            raise ValueError(f"activation: expected 'tanh', 'relu' or 'logistic', got {activation!r}")
+        if activation not in self._cell.activations:
+            raise ValueError(f"activation: expected {_one_of(self._cell.activations)}, got {activation!r}")
         self.activation = activation
         super().__init__(input_size, hidden_size, num_layers, **kw)
 
@@ -389,16 +377,12 @@ class Linear(Module):
 class Activation(Module):
     """Element-wise "tanh" | "relu" | "logistic" units, no parameters; float inputs keep their dtype."""
 
-    _FUNCTIONS = {
-        "tanh": (np.tanh, lambda y: 1 - y * y),
-        "relu": (lambda a: np.maximum(a, 0), lambda y: (y > 0).astype(y.dtype)),
-        "logistic": (_logistic, lambda y: y * (1 - y)),
-    }
+    _FUNCTIONS = cells.UNITS
 
     def __init__(self, name, *, dtype=None):
         super().__init__(dtype)
         if name not in self._FUNCTIONS:
-            raise ValueError(f"name: expected 'tanh', 'relu' or 'logistic', got {name!r}")
+            raise ValueError(f"name: expected {_one_of(self._FUNCTIONS)}, got {name!r}")
         self.name, self._y = name, None
 
     def forward(self, x, *, training=True):

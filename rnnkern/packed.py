@@ -11,23 +11,22 @@ handle does. Results are bitwise those of the functional API on the same path an
 A handle refuses a forward under another SIMD path than it was packed for (rnnkern.set_isa):
 update() or pack again there.
 """
-from . import _serving, _validate as v
-from .functional import _GATES
+from . import _serving, _validate as v, cells
 
 PackedWeights = _serving.PackedWeights
 
 
 def checked_weights(cell, w_ih, w_hh, b_ih, b_hh):
     """Validated, C-contiguous, private copies of one cell's weights (also PackedWeights.update)."""
-    gates, names = _GATES[cell]
+    spec = cells.get(cell)
     w_hh = v.float_array("w_hh", w_hh)
     w_ih = v.float_array("w_ih", w_ih, w_hh.dtype, like="w_hh")
     if w_ih.ndim != 2:
-        raise ValueError(f"w_ih: expected a 2-D array of shape ({gates}*H, I), got {w_ih.ndim}-D "
+        raise ValueError(f"w_ih: expected a 2-D array of shape ({spec.rows()}, I), got {w_ih.ndim}-D "
                          f"shape {w_ih.shape}")
-    w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, gates, names, w_ih.shape[1],
+    w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, spec.G, spec.gate_names, w_ih.shape[1],
                                           w_hh.dtype)
-    v.sizes(1, 1, w_ih.shape[1], H, gates, 0)
+    v.sizes(1, 1, w_ih.shape[1], H, spec.G, 0)
     return [None if a is None else a.copy(order="C") for a in (w_ih, w_hh, b_ih, b_hh)]
 
 

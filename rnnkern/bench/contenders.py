@@ -1,7 +1,8 @@
 """What each contender times: rnnkern's functional API, torch.nn's LSTM/GRU/RNN and rnnkern.reference,
 as (setup, run) closures of one call, built in the contender's own process (worker.py).
 ContenderThreads sets one thread count on all three in one process (benchmarks/bench_gemm.py)."""
-from .problems import GATES, cell_kind
+from .. import cells
+from .problems import cell_kind
 
 RNNKERN, TORCH, REFERENCE = "rnnkern", "torch", "reference"
 CONTENDERS = (RNNKERN, TORCH, REFERENCE)  # the kinds, and the result keys of a JSON row
@@ -13,7 +14,7 @@ def numpy_call(module, cell, mode, p, steps=None):
     (rnnkern.reference), over the first `steps` steps of problem `p`."""
     kind, act = cell_kind(cell)
     fwd, bwd = getattr(module, f"{kind}_forward"), getattr(module, f"{kind}_backward")
-    kw = {"activation": act} if kind == "rnn" else {}
+    kw = {"activation": act} if cells.get(kind).takes_activation else {}
     x, dy = p["x"][:steps], p["dy"][:steps]
     args = (x, p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
     if mode == "inference":
@@ -29,18 +30,14 @@ def torch_module(torch, cell, p):
     """torch.nn.LSTM / GRU / RNN holding problem `p`'s weights, in its dtype; None for a cell that torch
     lacks (rnn-logistic)."""
     kind, act = cell_kind(cell)
+    spec = cells.get(kind)
     G, I = p["w_ih"].shape
-    H = G // GATES[kind]
+    H = G // spec.G
     dtype = {"float32": torch.float32, "float64": torch.float64}[str(p["x"].dtype)]
-    if kind == "lstm":
-        m = torch.nn.LSTM(I, H)
-    elif kind == "gru":
-        m = torch.nn.GRU(I, H)
-    elif act in ("tanh", "relu"):
-        m = torch.nn.RNN(I, H, nonlinearity=act)
-    else:
+    if act not in cells.TORCH_UNITS:
         return None
-    m = m.to(dtype)
+    extra = {"nonlinearity": act} if spec.takes_activation else {}
+    m = getattr(torch.nn, spec.torch_name)(I, H, **extra).to(dtype)
     with torch.no_grad():
         for name in ("w_ih", "w_hh", "b_ih", "b_hh"):
             kind_, part = name.split("_")

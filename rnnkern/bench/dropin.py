@@ -10,7 +10,8 @@ from pathlib import Path
 
 from . import machine, output
 from .contenders import DROP_IN, RNNKERN, TORCH
-from .problems import GATES, cell_kind, fmt_shape
+from .. import cells
+from .problems import cell_kind, fmt_shape
 from .timing import measure_row, median
 from .worker import Worker
 
@@ -44,16 +45,16 @@ def step_call(kind, torch, cell, mode, p, steps=None, seed=0):
         import rnnkern
 
         fwd, bwd = getattr(rnnkern, f"{kind_}_forward"), getattr(rnnkern, f"{kind_}_backward")
-        kw = {"activation": act} if kind_ == "rnn" else {}
+        kw = {"activation": act} if cells.get(kind_).takes_activation else {}
         rng = np.random.default_rng(seed)
-        G, s = GATES[kind_] * H, 1 / np.sqrt(H)
+        G, s = cells.get(kind_).G * H, 1 / np.sqrt(H)
         w = [tuple(rng.uniform(-s, s, shape).astype(x.dtype) for shape in ((G, n), (G, H), (G,), (G,)))
              for _, _, n in layers]
         return (lambda: None), _functional_step(fwd, bwd, kw, layers, D, w, x, dy, H)
-    if kind_ == "rnn" and act not in ("tanh", "relu"):
+    if act not in cells.TORCH_UNITS:
         return None
-    nn_cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[kind_]
-    extra = {"nonlinearity": act} if kind_ == "rnn" else {}
+    nn_cls = getattr(torch.nn, cells.get(kind_).torch_name)
+    extra = {"nonlinearity": act} if cells.get(kind_).takes_activation else {}
     torch.manual_seed(seed)
     m = nn_cls(I, H, **STEP_MODES[mode], **extra).to({"float32": torch.float32,
                                                       "float64": torch.float64}[str(x.dtype)])

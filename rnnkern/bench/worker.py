@@ -17,9 +17,10 @@ import time
 import traceback
 from pathlib import Path
 
+from .. import cells
 from .contenders import DROP_IN, REFERENCE, RNNKERN, TORCH, _import_torch, numpy_call, torch_call, torch_module
 from .env import contender_env
-from .problems import make_problem
+from .problems import cell_kind, make_problem
 
 COMMANDS = ("hello", "prepare", "time", "output", "peak", "serving_prepare", "serving_time")
 _LEN = struct.Struct(">Q")
@@ -153,7 +154,8 @@ class Session:
         """Make (cell, mode, shape) the row timed next, on `threads` threads; -> None, or why this
         contender sits the row out."""
         p = self._problem(cell, shape, dtype, seed)
-        if (self.kind == TORCH and self.module is None) or (self.kind == DROP_IN and cell == "rnn-logistic"):
+        if (self.kind == TORCH and self.module is None) or \
+                (self.kind == DROP_IN and cell_kind(cell)[1] not in cells.TORCH_UNITS):
             return f"torch has no {cell}"
         if self.kind in (RNNKERN, DROP_IN):
             import rnnkern

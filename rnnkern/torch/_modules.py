@@ -14,11 +14,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
+from .. import cells
 from . import _ops
 
-# torch.nn mode -> (rnnkern cell, activation, torch.nn class)
-_MODES = {"LSTM": ("lstm", "tanh", nn.LSTM), "GRU": ("gru", "tanh", nn.GRU),
-          "RNN_TANH": ("rnn", "tanh", nn.RNN), "RNN_RELU": ("rnn", "relu", nn.RNN)}
+# torch.nn's mode -> (rnnkern cell, activation)
+_MODES = {"LSTM": (cells.LSTM, "tanh"), "GRU": (cells.GRU, "tanh"), "RNN_TANH": (cells.RNN, "tanh"),
+          "RNN_RELU": (cells.RNN, "relu")}
 _warned = set()
 
 
@@ -47,13 +48,16 @@ class _RNNBase(nn.RNNBase):
     """The forward shared by the three drop-ins; subclasses set the mode and hx's form."""
 
     def _rnnkern_cell(self):
-        return _MODES[self.mode][:2]
+        return _MODES[self.mode]
+
+    def _torch_class(self):
+        return getattr(nn, _MODES[self.mode][0].torch_name)
 
     def _torch_forward(self, input, hx):
-        if self._rnnkern_cell()[1] == "logistic":
+        if self._rnnkern_cell()[1] not in cells.TORCH_UNITS:
             raise NotImplementedError("rnnkern.torch.RNN(nonlinearity='logistic') has no torch.nn "
                                       f"counterpart to fall back to for this input")
-        return _MODES[self.mode][2].forward(self, input, hx)
+        return self._torch_class().forward(self, input, hx)
 
     def _fallback_reason(self, input):
         data = input.data if isinstance(input, PackedSequence) else input
@@ -130,6 +134,7 @@ class _RNNBase(nn.RNNBase):
         Dropout between layers draws with torch's RNG through F.dropout, on the layout torch.nn
         draws it on (the packed rows for packed input), so the masks equal torch.nn's."""
         cell, activation = self._rnnkern_cell()
+        cell = cell.name
         D = 2 if self.bidirectional else 1
         params = [[getattr(self, n) for n in names] for names in self._all_weights]
         need_ws = torch.is_grad_enabled() and (
@@ -158,8 +163,8 @@ class _RNNBase(nn.RNNBase):
 
     def to_torch(self):
         """The torch.nn module with this one's configuration and a copy of its parameters."""
-        kind = _MODES[self.mode][2]
-        if self._rnnkern_cell()[1] == "logistic":
+        kind = self._torch_class()
+        if self._rnnkern_cell()[1] not in cells.TORCH_UNITS:
             raise ValueError("nonlinearity: torch.nn.RNN has no 'logistic' unit, so this module has "
                              "no torch.nn counterpart")
         m = kind(**_config(self))
@@ -210,14 +215,14 @@ class RNN(_RNNBase):
             args = args[:3] + args[4:]
         else:
             self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
-        if self.nonlinearity not in ("tanh", "relu", "logistic"):
+        if self.nonlinearity not in cells.RNN.activations:
             raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or "
                              "'relu' (or rnnkern's 'logistic').")
         # RNNBase knows no logistic mode; _rnnkern_cell reads the unit from self.nonlinearity
         super().__init__("RNN_RELU" if self.nonlinearity == "relu" else "RNN_TANH", *args, **kwargs)
 
     def _rnnkern_cell(self):
-        return "rnn", self.nonlinearity
+        return cells.RNN, self.nonlinearity
 
     def extra_repr(self):
         s = super().extra_repr()

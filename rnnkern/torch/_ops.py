@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .. import _ext, functional as _fn
+from .. import _ext, cells, functional as _fn
 
 _EMPTY = (0,)
 _PANEL = 16  # hidden units per panel: the workspace pads H to a multiple (rnnkern.h)
@@ -66,7 +66,7 @@ def _(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, cell, activation, reverse, tra
     T, B, _ = x.shape
     H = w_hh.shape[1]
     return (x.new_empty((T, B, H)), x.new_empty((B, H)),
-            x.new_empty((B, H) if cell == "lstm" else _EMPTY),
+            x.new_empty((B, H) if cells.get(cell).has_cell else _EMPTY),
             x.new_empty((_ws_size(cell, T, B, H),) if training else _EMPTY))
 
 
@@ -89,7 +89,7 @@ def _(ws, x, w_ih, w_hh, lengths, dy, dhT, dcT, cell, activation, reverse):
     B, H = x.shape[1], w_hh.shape[1]
     return (torch.empty_like(x), torch.empty_like(w_ih), torch.empty_like(w_hh),
             w_hh.new_empty(w_hh.shape[0]), w_hh.new_empty(w_hh.shape[0]), x.new_empty((B, H)),
-            x.new_empty((B, H) if cell == "lstm" else _EMPTY))
+            x.new_empty((B, H) if cells.get(cell).has_cell else _EMPTY))
 
 
 def _setup_context(ctx, inputs, output):
@@ -106,7 +106,7 @@ def _backward_autograd(ctx, dy, dhT, dcT, _dws):
         raise RuntimeError("rnnkern::forward ran with training=False, so it saved no workspace "
                            "for backward; call it with training=True")
     x, w_ih, w_hh, lengths, ws = ctx.saved_tensors
-    lstm = ctx.cell == "lstm"
+    lstm = cells.get(ctx.cell).has_cell
     dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0 = backward(
         ws, x, w_ih, w_hh, lengths, dy, dhT, dcT if lstm else None, ctx.cell, ctx.activation,
         ctx.reverse)

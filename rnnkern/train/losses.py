@@ -10,6 +10,8 @@ and per step for softmax_cross_entropy); "sum" does not divide.
 """
 import numpy as np
 
+from ..cells import logistic as sigmoid
+
 
 def _mask_and_scale(mask, shape, dtype, reduction):
     # mask broadcastable to `shape` (or None) -> float mask of `shape`, 1 / normaliser
@@ -115,12 +117,6 @@ def hessian_product(loss, pred, target, mask=None, v=None, *, reduction="mean"):
         hv = p * v - p * np.sum(p * v, axis=-1, keepdims=True)
         return (hv * (m * scale * weight)[..., None]).astype(z.dtype)
     raise ValueError(f"loss: expected losses.mse, losses.logistic or losses.softmax_cross_entropy, got {loss!r}")
-
-
-def sigmoid(z):
-    """Logistic function; exp only ever sees -|z|."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
 
 
 def log_softmax(z):
