@@ -131,3 +131,37 @@ def test_hessian_free_descends_and_adapts_its_damping():
 def test_hessian_free_rejects_bad_options():
     with pytest.raises(ValueError, match="damping > 0"):
         optim.HessianFree(tiny("rnn"), losses.mse, damping=0)
+
+
+def test_mean_squared_case_gradients_is_the_mean_of_each_sequences_squared_gradient():
+    model = tiny("gru")
+    x, y, mask = problem(losses.mse, B=4)
+    cases = [curvature.loss_and_gradient(model, losses.mse, (x[:, [i]], y[:, [i]], mask[:, [i]]))[1]
+             for i in range(4)]
+    _, g = curvature.loss_and_gradient(model, losses.mse, (x, y, mask))
+    f = curvature.mean_squared_case_gradients(model, losses.mse, (x, y, mask))
+    np.testing.assert_allclose(f, np.mean(np.square(cases), axis=0), rtol=1e-12, atol=1e-15)
+    assert not np.allclose(f, np.square(g))  # not the summed gradient's square
+    np.testing.assert_array_equal(curvature.flat(model, grads=True), g)  # gradients left as they were
+
+
+@pytest.mark.parametrize("precondition", [0.0, 0.75])
+def test_hessian_free_descends_with_and_without_the_diagonal_preconditioner(precondition):
+    rng = np.random.default_rng(4)
+    model = nn.SequenceModel(nn.RNN(2, 6, dtype=np.float64, rng=0), nn.Linear(6, 1, dtype=np.float64, rng=1))
+    x = rng.standard_normal((8, 40, 2))
+    y = np.cumsum(x[..., :1], axis=0) * 0.3
+    batch, small = (x, y), (x[:, :10], y[:, :10])
+    hf = optim.HessianFree(model, losses.mse, damping=10.0, precondition=precondition)
+    first = curvature.loss_value(model, losses.mse, batch)
+    for _ in range(10):
+        r = hf.step(batch, small)
+        assert r["new_loss"] <= r["loss"] + 1e-12
+    assert curvature.loss_value(model, losses.mse, batch) < 0.3 * first
+    per_step = 2 * 40 + 3 * 10 + (2 * 10 if precondition else 0)  # the preconditioner's per-case gradients
+    assert hf.passes >= 10 * per_step
+
+
+def test_hessian_free_rejects_a_negative_preconditioner_exponent():
+    with pytest.raises(ValueError, match="precondition: expected an exponent >= 0"):
+        optim.HessianFree(tiny("rnn"), losses.mse, precondition=-1)
