@@ -128,6 +128,95 @@ def test_hessian_free_descends_and_adapts_its_damping():
     assert hf.passes > 15 * (2 * 40 + 3 * 10)
 
 
+@pytest.mark.parametrize("loss", [losses.mse, losses.softmax_cross_entropy], ids=["mse", "softmax"])
+def test_mean_squared_case_gradients_are_each_sequences_own_gradient_squared(loss):
+    model = tiny("lstm")
+    x, target, mask = problem(loss)
+    theta = curvature.flat(model)
+    model.zero_grad()
+    before = [p.grad.copy() for p in model.parameters()]
+
+    def case_loss(i, th):
+        curvature.assign(model, th)
+        return curvature.loss_value(model, loss, (x[:, i:i + 1], target[:, i:i + 1], mask[:, i:i + 1]))
+
+    eps, B = 1e-6, x.shape[1]
+    # each sequence's gradient by central differences of its own loss: no backward involved
+    fd = np.array([[(case_loss(i, theta + eps * e) - case_loss(i, theta - eps * e)) / (2 * eps)
+                    for e in np.eye(theta.size)] for i in range(B)])
+    curvature.assign(model, theta)
+    got = curvature.mean_squared_case_gradients(model, loss, (x, target, mask))
+    np.testing.assert_allclose(got, np.mean(fd ** 2, axis=0), rtol=1e-6, atol=1e-12)
+    for p, b in zip(model.parameters(), before):  # the model's gradients are left as they were
+        np.testing.assert_array_equal(p.grad, b)
+    # the mean of squares is not the square of the batch's gradient (that would be the sum's)
+    _, g = curvature.loss_and_gradient(model, loss, (x, target, mask))
+    assert np.all(got >= g ** 2 - 1e-12) and not np.allclose(got, g ** 2)
+
+
+@pytest.mark.parametrize("precondition", [0.0, 0.75, 1.0])
+def test_hessian_free_cg_solves_the_damped_system_with_or_without_the_preconditioner(precondition):
+    model = tiny("rnn")
+    batch = problem(losses.mse)
+    n = model.num_parameters()
+    G = np.stack([curvature.gauss_newton_product(model, losses.mse, batch, e) for e in np.eye(n)], axis=1)
+    _, g = curvature.loss_and_gradient(model, losses.mse, batch)
+    hf = optim.HessianFree(model, losses.mse, damping=0.1, max_cg=4 * n, cg_tol=0.0, precondition=precondition)
+    kept, iters, d = hf._cg(g, batch)
+    np.testing.assert_allclose(d, np.linalg.solve(G + 0.1 * np.eye(n), -g), rtol=1e-6, atol=1e-9)
+    assert kept[-1][1] == pytest.approx(g @ d + 0.5 * d @ (G + 0.1 * np.eye(n)) @ d, rel=1e-8)
+    # the preconditioner's per-sequence gradients are counted: a forward and a backward each
+    B = batch[0].shape[1]
+    assert hf.passes - (2 * B if precondition else 0) in (3 * B * iters, 3 * B * (iters + 1))
+
+
+def test_martens_preconditioner_is_the_damped_diagonal_to_the_three_quarters():
+    model = tiny("rnn")
+    batch = problem(losses.mse)
+    hf = optim.HessianFree(model, losses.mse)
+    assert hf.precondition == 0.75  # Martens (2010)
+    f = curvature.mean_squared_case_gradients(model, losses.mse, batch)
+    np.testing.assert_allclose(hf._preconditioner(batch, 0.5), (f + 0.5) ** 0.75, rtol=1e-12)
+    np.testing.assert_array_equal(optim.HessianFree(model, losses.mse, precondition=0)._preconditioner(batch, 0.5),
+                                  np.ones(1))
+
+
 def test_hessian_free_rejects_bad_options():
     with pytest.raises(ValueError, match="damping > 0"):
         optim.HessianFree(tiny("rnn"), losses.mse, damping=0)
+    with pytest.raises(ValueError, match="precondition: expected an exponent >= 0"):
+        optim.HessianFree(tiny("rnn"), losses.mse, precondition=-0.75)
+
+
+def test_mean_squared_case_gradients_is_the_mean_of_each_sequences_squared_gradient():
+    model = tiny("gru")
+    x, y, mask = problem(losses.mse, B=4)
+    cases = [curvature.loss_and_gradient(model, losses.mse, (x[:, [i]], y[:, [i]], mask[:, [i]]))[1]
+             for i in range(4)]
+    _, g = curvature.loss_and_gradient(model, losses.mse, (x, y, mask))
+    f = curvature.mean_squared_case_gradients(model, losses.mse, (x, y, mask))
+    np.testing.assert_allclose(f, np.mean(np.square(cases), axis=0), rtol=1e-12, atol=1e-15)
+    assert not np.allclose(f, np.square(g))  # not the summed gradient's square
+    np.testing.assert_array_equal(curvature.flat(model, grads=True), g)  # gradients left as they were
+
+
+@pytest.mark.parametrize("precondition", [0.0, 0.75])
+def test_hessian_free_descends_with_and_without_the_diagonal_preconditioner(precondition):
+    rng = np.random.default_rng(4)
+    model = nn.SequenceModel(nn.RNN(2, 6, dtype=np.float64, rng=0), nn.Linear(6, 1, dtype=np.float64, rng=1))
+    x = rng.standard_normal((8, 40, 2))
+    y = np.cumsum(x[..., :1], axis=0) * 0.3
+    batch, small = (x, y), (x[:, :10], y[:, :10])
+    hf = optim.HessianFree(model, losses.mse, damping=10.0, precondition=precondition)
+    first = curvature.loss_value(model, losses.mse, batch)
+    for _ in range(10):
+        r = hf.step(batch, small)
+        assert r["new_loss"] <= r["loss"] + 1e-12
+    assert curvature.loss_value(model, losses.mse, batch) < 0.3 * first
+    per_step = 2 * 40 + 3 * 10 + (2 * 10 if precondition else 0)  # the preconditioner's per-case gradients
+    assert hf.passes >= 10 * per_step
+
+
+def test_hessian_free_rejects_a_negative_preconditioner_exponent():
+    with pytest.raises(ValueError, match="precondition: expected an exponent >= 0"):
+        optim.HessianFree(tiny("rnn"), losses.mse, precondition=-1)

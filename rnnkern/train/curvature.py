@@ -85,6 +85,26 @@ def loss_and_gradient(model, loss, batch):
     return value, flat(model, grads=True)
 
 
+def mean_squared_case_gradients(model, loss, batch):
+    """(1/N) sum over the N sequences of `batch` of each one's gradient squared, entry by entry:
+    the diagonal of the empirical Fisher matrix, which Martens (2010) builds his CG preconditioner
+    from. Each sequence's gradient is its own loss's (a forward and backward on it alone): a summed
+    gradient cannot give the sum of squares. The model's gradients are left as they were."""
+    x, target, mask = _batch(batch)
+    saved = [p.grad.copy() for p in model.parameters()]
+    total = np.zeros(sum(g.size for g in saved), np.float64)
+    n = np.shape(x)[1]
+    for i in range(n):
+        one = slice(i, i + 1)
+        # targets and (T, B, 1) step masks are per sequence; a (K,) unit mask is shared
+        case_mask = mask[:, one] if np.ndim(mask) == 3 and np.shape(mask)[1] == n else mask
+        _, g = loss_and_gradient(model, loss, (x[:, one], target[:, one], case_mask))
+        total += np.square(g, dtype=np.float64)
+    for p, g in zip(model.parameters(), saved):
+        p.grad[...] = g
+    return (total / n).astype(model.dtype)
+
+
 def loss_value(model, loss, batch):
     """The loss on `batch`, inference only (no workspace kept)."""
     x, target, mask = _batch(batch)

@@ -84,7 +84,10 @@ class HessianFree:
 
     1. the loss f and gradient g on `batch`;
     2. conjugate gradient on (G + lambda I) d = -g, G the Gauss-Newton matrix on the smaller
-       `curvature_batch` (rnnkern.train.curvature), started from `decay` times the previous
+       `curvature_batch` (rnnkern.train.curvature), preconditioned by Martens' diagonal
+       M = (diag(F) + lambda)^xi, F the mean over the curvature batch's sequences of their
+       gradients' outer products (curvature.mean_squared_case_gradients), xi = `precondition`;
+       started from `decay` times the previous
        step's final CG iterate, stopped by Martens' relative-progress test on the quadratic
        phi(d) = g.d + d.(G + lambda I) d / 2: after i > k = max(10, i / 10) iterations, when
        (phi_i - phi_{i-k}) / phi_i < k * cg_tol; or after max_cg iterations;
@@ -99,22 +102,26 @@ class HessianFree:
     2010), cg_tol 5e-4 (Martens 2010), max_cg 250 (Martens 2010), backtrack 1.3 (Martens 2010),
     decay 0.95 (Martens & Sutskever 2012), structural mu = 0 (off; Martens & Sutskever 2011 use
     1/30 for their pathological problems: G + lambda mu S + lambda I, with S the hidden states'
-    Gauss-Newton matrix). No preconditioner (Martens 2010 uses a diagonal one). `passes` counts
-    sequence passes spent: 2 per sequence for a gradient (forward and backward), 3 per sequence
-    for a G v (forward, jvp, backward), 1 per sequence for a loss value.
+    Gauss-Newton matrix), precondition xi = 0.75 (Martens 2010; 0 is no preconditioner, M = I).
+    Martens sums F over the gradient's minibatch; here it is the curvature minibatch's, whose
+    sequences cost a forward and backward each, alone. `passes` counts sequence passes spent: 2 per
+    sequence for a gradient (forward and backward; also per sequence of the preconditioner), 3
+    per sequence for a G v (forward, jvp, backward), 1 per sequence for a loss value.
     """
 
     def __init__(self, model, loss, *, damping=1.0, structural=0.0, max_cg=250, cg_tol=5e-4,
-                 decay=0.95, backtrack=1.3, boost=1.5, drop=2 / 3, line_search=8):
+                 decay=0.95, backtrack=1.3, boost=1.5, drop=2 / 3, line_search=8, precondition=0.75):
         from . import curvature
         if damping <= 0 or structural < 0 or max_cg < 1 or not 0 <= decay <= 1 or backtrack <= 1:
             raise ValueError(f"expected damping > 0, structural >= 0, max_cg >= 1, 0 <= decay <= 1 and "
                              f"backtrack > 1, got {damping}, {structural}, {max_cg}, {decay}, {backtrack}")
+        if precondition < 0:
+            raise ValueError(f"precondition: expected an exponent >= 0 (0: none), got {precondition}")
         self._c = curvature
         self.model, self.loss = model, loss
         self.damping, self.structural, self.max_cg, self.cg_tol = damping, structural, max_cg, cg_tol
         self.decay, self.backtrack, self.boost, self.drop = decay, backtrack, boost, drop
-        self.line_search = line_search
+        self.line_search, self.precondition = line_search, precondition
         self.previous = None  # the last step's final CG iterate: the next CG's start
         self.passes = 0
 
@@ -131,16 +138,18 @@ class HessianFree:
                                               structural=lam * self.structural)
             return gv + lam * v
 
+        m = self._preconditioner(curvature_batch, lam)
         d = np.zeros_like(g) if self.previous is None else self.decay * self.previous
         r = -g - A(d) if d.any() else -g.copy()
-        p, rr = r.copy(), float(r @ r)
+        z = r / m
+        p, rz = z.copy(), float(r @ z)
         phis, kept, next_keep = [], [], 1.0
         for i in range(1, self.max_cg + 1):
             Ap = A(p)
             pAp = float(p @ Ap)
-            if pAp <= 0 or rr == 0:
+            if pAp <= 0 or rz == 0:
                 break
-            alpha = rr / pAp
+            alpha = rz / pAp
             d += alpha * p
             r -= alpha * Ap
             phis.append(-0.5 * float(d @ (r - g)))  # phi = g.d + d.A d / 2, with A d = -g - r
@@ -150,12 +159,21 @@ class HessianFree:
             k = max(10, i // 10)
             if i > k and phis[-1] < 0 and (phis[-1] - phis[-1 - k]) / phis[-1] < k * self.cg_tol:
                 break
-            rr_new = float(r @ r)
-            p = r + (rr_new / rr) * p
-            rr = rr_new
+            z = r / m
+            rz_new = float(r @ z)
+            p = z + (rz_new / rz) * p
+            rz = rz_new
         if not kept or kept[-1][0] != len(phis):  # the final iterate is always a candidate
             kept.append((len(phis), d.copy(), phis[-1] if phis else 0.0))
         return [(dk, phi) for _, dk, phi in kept], len(phis), d
+
+    def _preconditioner(self, curvature_batch, lam):
+        # Martens' (diag(F) + lambda)^xi; CG divides by it (xi = 0: ones, plain CG)
+        if not self.precondition:
+            return np.ones(1, self.model.dtype)
+        self._count(curvature_batch, 2)
+        f = self._c.mean_squared_case_gradients(self.model, self.loss, curvature_batch)
+        return (f + lam) ** self.precondition
 
     def step(self, batch, curvature_batch=None):
         """One HF iteration; batch and curvature_batch are (x, target[, mask]) (the curvature
