@@ -73,22 +73,26 @@ def test_set_num_threads_from_another_thread_during_calls(cell, threads):
     p, s = _problem(cell, np.float32, t=24)
     rnnkern.set_num_threads(2)
     expected = _run(cell, p, s, _lengths(24))
-    stop = threading.Event()
+    stop, calls = threading.Event(), [0]
 
     def churn():
-        n = 0
         while not stop.is_set():
-            rnnkern.set_num_threads(THREADS[n % len(THREADS)])
-            n += 1
+            rnnkern.set_num_threads(THREADS[calls[0] % len(THREADS)])
+            calls[0] += 1
 
     th = threading.Thread(target=churn)
     th.start()
+    overlapped = 0
     try:
         for _ in range(6):
+            before = calls[0]
             _assert_bitwise(_run(cell, p, s, _lengths(24)), expected, "set_num_threads during the call")
+            overlapped += calls[0] > before
     finally:
         stop.set()
         th.join()
+    # the kernels release the GIL, so the churn runs during them: else this test proves nothing
+    assert overlapped, "set_num_threads never ran while a kernel call was in flight"
 
 
 def test_workspace_shared_by_threads():

@@ -86,6 +86,9 @@ def parser():
                         "torch.nn.LSTMCell, on one thread (I, H from the first --shapes; default 64, 64)")
     p.add_argument("--batch-s", type=float, default=0.05, metavar="SECONDS",
                    help="--serving: the length of one sample's batch of calls (default: %(default)s)")
+    p.add_argument("--subnormal", action="store_true",
+                   help="instead of the grid: each cell's forward on states held subnormal vs normal ones, "
+                        "one thread (rnnkern/bench/subnormal.py)")
     return p
 
 
@@ -207,6 +210,9 @@ def main(argv=None):
     isas, main_isa = _isas(args)
     if args.serving:
         return _serving(args, main_isa)
+    if args.subnormal:
+        from . import subnormal
+        return subnormal.run(args, main_isa)
     if args.torch_module:
         from . import dropin
         return dropin.run(args, argv, main_isa)

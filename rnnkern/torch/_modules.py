@@ -99,6 +99,12 @@ class _RNNBase(nn.RNNBase):
         elif not packed:
             hx = self._hx_dims(hx, is_batched)
         self.check_forward_args(checked, hx, batch_sizes)
+        # what torch.nn's own kernels refuse after these checks, with the same exception type
+        if not packed and input.size(1 if self.batch_first else 0) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        for h in (hx if lstm else (hx,)):
+            if h.dtype != checked.dtype:
+                raise RuntimeError(f"hx: expected dtype {checked.dtype} (the input's), got {h.dtype}")
         if packed:
             x, lengths, rows = _unpack(input)
         else:
