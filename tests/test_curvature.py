@@ -188,18 +188,6 @@ def test_hessian_free_rejects_bad_options():
         optim.HessianFree(tiny("rnn"), losses.mse, precondition=-0.75)
 
 
-def test_mean_squared_case_gradients_is_the_mean_of_each_sequences_squared_gradient():
-    model = tiny("gru")
-    x, y, mask = problem(losses.mse, B=4)
-    cases = [curvature.loss_and_gradient(model, losses.mse, (x[:, [i]], y[:, [i]], mask[:, [i]]))[1]
-             for i in range(4)]
-    _, g = curvature.loss_and_gradient(model, losses.mse, (x, y, mask))
-    f = curvature.mean_squared_case_gradients(model, losses.mse, (x, y, mask))
-    np.testing.assert_allclose(f, np.mean(np.square(cases), axis=0), rtol=1e-12, atol=1e-15)
-    assert not np.allclose(f, np.square(g))  # not the summed gradient's square
-    np.testing.assert_array_equal(curvature.flat(model, grads=True), g)  # gradients left as they were
-
-
 @pytest.mark.parametrize("precondition", [0.0, 0.75])
 def test_hessian_free_descends_with_and_without_the_diagonal_preconditioner(precondition):
     rng = np.random.default_rng(4)
