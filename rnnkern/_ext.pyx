@@ -20,18 +20,25 @@ ISA_NAMES = tuple(rk_isa_name(<rk_isa>i).decode() for i in range(RK_ISA_COUNT) i
 _ERRORS = {RK_ERR_ARG: "invalid argument", RK_ERR_NOMEM: "out of memory", RK_ERR_ISA: "ISA not supported"}
 
 
+cdef inline bint _is_dtype(cnp.ndarray arr, object dtype):
+    # builtin dtypes are singletons: the identity test settles nearly every call
+    return <object>cnp.PyArray_DESCR(arr) is dtype or arr.dtype == dtype
+
+
 cdef void *_data(object arr, object dtype, int64_t size, str name) except? NULL:
-    # arr: C-contiguous ndarray of `dtype` with exactly `size` elements, or None -> NULL
+    # arr: an aligned C-contiguous ndarray of `dtype` with exactly `size` elements, or None -> NULL;
+    # tested on the array struct (a few loads), since a call passes a dozen of them
     if arr is None:
         return NULL
-    if not isinstance(arr, np.ndarray) or arr.dtype != dtype or not arr.flags.c_contiguous \
-            or not arr.flags.aligned or arr.size != size:
+    if not cnp.PyArray_Check(arr) or not _is_dtype(<cnp.ndarray>arr, dtype) \
+            or not cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>arr) \
+            or cnp.PyArray_SIZE(<cnp.ndarray>arr) != size:
         raise ValueError(f"internal: {name} must be an aligned C-contiguous {dtype} array of {size} elements")
     return cnp.PyArray_DATA(<cnp.ndarray>arr)
 
 
 cdef void *_out(object arr, object dtype, int64_t size, str name) except? NULL:
-    if arr is None or not arr.flags.writeable:
+    if arr is None or not cnp.PyArray_Check(arr) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>arr):
         raise ValueError(f"internal: {name} must be a writeable output array")
     return _data(arr, dtype, size, name)
 

@@ -48,14 +48,14 @@ cdef class PackedWeights:
     cdef readonly str cell, activation, isa
     cdef readonly int64_t input_size, hidden_size
     cdef readonly object dtype
-    cdef readonly object w_ih, w_hh, b_ih, b_hh  # read-only copies, which workspaces refer to
+    cdef readonly object w_ih, w_hh, b_ih, b_hh  # frozen copies, which workspaces refer to
     cdef int ci, f64, type_num, isa_index
     cdef rk_activation act
     cdef object _buf  # bytes of the packed weights, 64-byte aligned at _p
     cdef void *_p
 
     def __init__(self, str cell, str activation, w_ih, w_hh, b_ih, b_hh):
-        # arrays already validated (rnnkern.packed): fresh C-contiguous copies of one dtype
+        # arrays already validated (rnnkern.packed): frozen C-contiguous copies of one dtype
         self.cell, self.activation = cell, activation
         self.ci = cells.get(cell).index
         self.act = <rk_activation><int>cells.ACTIVATIONS.index(activation)
@@ -81,9 +81,6 @@ cdef class PackedWeights:
         with nogil:
             st = _api.pack[self.ci][f64](&a, p, nbytes)
         _raise_status(st, f"pack_{self.cell}")
-        for arr in (w_ih, w_hh, b_ih, b_hh):
-            if arr is not None:
-                arr.flags.writeable = False
         self.w_ih, self.w_hh, self.b_ih, self.b_hh = w_ih, w_hh, b_ih, b_hh
         self.input_size, self.hidden_size, self.dtype = I, H, dtype
         self.f64, self.type_num = f64, dtype.num

@@ -133,11 +133,25 @@ def lengths_array(lengths, T, B):
     return np.require(arr, dtype=np.int64, requirements=("C", "A"))
 
 
+def frozen(a):
+    """An immutable C-contiguous copy of a: its bytes are a bytes object, so no view of it can be
+    made writeable, and a workspace that refers to it needs no fingerprint of it."""
+    return np.frombuffer(np.ascontiguousarray(a).tobytes(), a.dtype).reshape(a.shape)
+
+
+def _immutable(a):
+    while isinstance(a, np.ndarray):
+        if a.flags.writeable:
+            return False
+        a = a.base
+    return isinstance(a, bytes)
+
+
 def fingerprint(a):
     """A cheap checksum of a C-contiguous array's bits (their sum and xor as 64-bit words, one pass
     in C): a workspace keeps one of each array it refers to, so that backward can tell they changed
-    since forward."""
-    return _ext.checksum(a)
+    since forward. None for a frozen array, which cannot change."""
+    return None if _immutable(a) else _ext.checksum(a)
 
 
 def unchanged(ws_name, cell, arrays, fingerprints):

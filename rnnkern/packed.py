@@ -4,7 +4,7 @@ times without re-packing (an inference server's case).
     h = rnnkern.pack_lstm(w_ih, w_hh, b_ih, b_hh)
     y, hT, cT, ws = h.forward(x)          # as lstm_forward(x, w_ih, w_hh, b_ih, b_hh, training=False)
 
-The handle keeps read-only copies of the weights (h.w_ih, h.w_hh, h.b_ih, h.b_hh) and is never
+The handle keeps immutable copies of the weights (h.w_ih, h.w_hh, h.b_ih, h.b_hh) and is never
 changed by a forward, so the threads of many calls may share it; h.update(...) packs new
 weights (after an optimiser step) into the same memory, and must not run while a forward on the
 handle does. Results are bitwise those of the functional API on the same path and thread count.
@@ -17,7 +17,8 @@ PackedWeights = _serving.PackedWeights
 
 
 def checked_weights(cell, w_ih, w_hh, b_ih, b_hh):
-    """Validated, C-contiguous, private copies of one cell's weights (also PackedWeights.update)."""
+    """Validated, private, immutable (frozen) copies of one cell's weights (also
+    PackedWeights.update): a training forward's workspace refers to them with no fingerprint."""
     spec = cells.get(cell)
     w_hh = v.float_array("w_hh", w_hh)
     w_ih = v.float_array("w_ih", w_ih, w_hh.dtype, like="w_hh")
@@ -27,7 +28,7 @@ def checked_weights(cell, w_ih, w_hh, b_ih, b_hh):
     w_ih, w_hh, b_ih, b_hh, H = v.weights(w_ih, w_hh, b_ih, b_hh, spec.G, spec.gate_names, w_ih.shape[1],
                                           w_hh.dtype)
     v.sizes(1, 1, w_ih.shape[1], H, spec.G, 0)
-    return [None if a is None else a.copy(order="C") for a in (w_ih, w_hh, b_ih, b_hh)]
+    return [None if a is None else v.frozen(a) for a in (w_ih, w_hh, b_ih, b_hh)]
 
 
 def pack_lstm(w_ih, w_hh, b_ih=None, b_hh=None):

@@ -96,12 +96,27 @@ def test_update_repacks(dtype):
         h.update(q["w_ih"], q["w_hh"][:-1])
 
 
-def test_weights_are_private_and_read_only():
+def test_weights_are_private_and_immutable():
     p, _ = make_problem("lstm", 2, 1, 3, 4, np.float32)
     w_hh = p["w_hh"].copy()
     h = pack("lstm", p)
     p["w_hh"][:] = 0  # the caller's array is not the handle's
     assert np.array_equal(h.w_hh, w_hh) and not h.w_hh.flags.writeable
+    # frozen, not merely read-only: a workspace refers to them with no fingerprint
+    for view in (h.w_hh, h.w_hh.base):
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            view.flags.writeable = True
+
+
+def test_workspace_outlives_update(dtype):
+    # the workspace keeps the weights its forward ran on, which update() leaves alone
+    p, g = make_problem("lstm", 4, 2, 3, 5, dtype, seed=1)
+    q, _ = make_problem("lstm", 4, 2, 3, 5, dtype, seed=2)
+    h = pack("lstm", p)
+    ws = h.forward(p["x"], **states(p), training=True)[-1]
+    h.update(q["w_ih"], q["w_hh"], q["b_ih"], q["b_hh"])
+    assert_same(rnnkern.lstm_backward(ws, **g),
+                rnnkern.lstm_backward(functional("lstm", p, training=True)[-1], **g))
     with pytest.raises(AttributeError):
         h.cell = "gru"
 
