@@ -285,6 +285,12 @@ cdef void _checksum(const unsigned char *p, Py_ssize_t n, uint64_t *s, uint64_t 
     x[0] = wx
 
 
+def is_carray(a):
+    """Whether a is a plain, aligned, C-contiguous ndarray in native byte order: the test that lets
+    rnnkern._validate.contiguous skip numpy.require for nearly every argument."""
+    return cnp.PyArray_CheckExact(a) and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>a)
+
+
 def checksum(cnp.ndarray a):
     """(sum, xor) of a C-contiguous array's bytes read as 64-bit words (the tail zero-padded), in one
     pass with the GIL released: the fingerprint that lets backward tell its inputs changed."""

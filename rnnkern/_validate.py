@@ -52,7 +52,8 @@ def unmasked(name, a):
 def contiguous(*arrays):
     """C-contiguous, aligned base-class ndarrays (copies only where needed: a strided or misaligned
     view, a subclass such as np.matrix is viewed as ndarray; None stays None). Call after sizes()."""
-    return [None if a is None else np.require(np.asarray(a), requirements=("C", "A")) for a in arrays]
+    return [a if a is None or _ext.is_carray(a) else np.require(np.asarray(a), requirements=("C", "A"))
+            for a in arrays]
 
 
 def convertible(name, a, dtype):
