@@ -115,11 +115,16 @@ cdef class PackedWeights:
         cdef bint lstm = self.ci == 0
         if c0 is not None and not lstm:
             raise ValueError(f"c0: a {self.cell.upper()} has no cell state; pass c0=None")
-        cdef bint fast = lengths is None and not training and _fits(x, self.type_num, 3, -1, -1, I)
+        # the fast path: no lengths (so no padding to zero) and arrays as the kernel takes them
+        cdef bint fast = lengths is None and _fits(x, self.type_num, 3, -1, -1, I)
+        cdef int64_t ws_elems = 0
         if fast:
             T, B = x.shape[0], x.shape[1]
             fast = (h0 is None or _fits(h0, self.type_num, 2, B, H, 0)) and \
                 (c0 is None or _fits(c0, self.type_num, 2, B, H, 0))
+            if fast and training:  # an overflowing size takes the checks that name it
+                ws_elems = _ext.workspace_size(self.cell, T, B, H)
+                fast = 0 <= ws_elems <= v.MAX_ELEMENTS
         if not fast:
             x, _ = v.sequence(x)
             x = v.float_array("x", x, self.dtype, like="the packed weights")
@@ -136,7 +141,9 @@ cdef class PackedWeights:
                             inputs=(("x", x), ("h0", h0), ("c0", c0)))
         hT = np.empty((B, H), dt)
         cT = np.empty((B, H), dt) if lstm else None
-        ws = _ext.pooled_empty(_ext.workspace_size(self.cell, T, B, H), dt) if training else None
+        if training and not fast:
+            ws_elems = _ext.workspace_size(self.cell, T, B, H)
+        ws = _ext.pooled_empty(ws_elems, dt) if training else None
         cdef rk_cell_args a
         memset(&a, 0, sizeof(a))
         a.T, a.B, a.In, a.H, a.activation = T, B, I, H, self.act
