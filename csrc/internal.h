@@ -25,7 +25,8 @@ typedef struct rk_step_barrier {
     _Alignas(64) volatile int arrived;
     _Alignas(64) volatile int generation;
     volatile int sleepers;
-    int n, spins;
+    int n;
+    volatile double spin_s; /* how long a waiter spins before it sleeps (threads.c) */
 } rk_step_barrier;
 void rk_step_barrier_init(rk_step_barrier *b, int n);
 void rk_step_barrier_wait(rk_step_barrier *b);
