@@ -156,6 +156,9 @@ def _backward_pair(cell, ws, dy, dhT, dcT, dh_norms_out=(None, None)):
     dh_norms_out are pairs, each as _backward takes it -> [grads forward, grads reversed]."""
     parts = [_backward_args(cell, ws[d], dy[d], dhT[d], dcT[d], dh_norms_out[d], None)
              for d in range(2)]
+    if ws[1].activation != ws[0].activation:  # one call, one unit
+        raise ValueError(f"ws: both directions' workspaces must come from one unit, got "
+                         f"{ws[0].activation!r} and {ws[1].activation!r}")
     _ext.cell_backward_pair(cell, ws[0].activation, parts[0][0], parts[1][0])
     return [grads for _, grads in parts]
 

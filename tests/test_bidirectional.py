@@ -111,6 +111,11 @@ def test_pair_errors_name_the_argument():
     outs = F._forward_pair("gru", "tanh", x, weights, h0, c0, lengths, True)
     with pytest.raises(TypeError, match="ws: expected the workspace"):
         F._backward_pair("gru", [outs[0][3], None], [None] * 2, [None] * 2, [None] * 2)
+    x, weights, *_ = _layer("rnn", np.float32, T=3, B=2, I=4, H=5)
+    ws = [F._forward("rnn", unit, x, *weights[d], None, None, None, True, d == 1)[3]
+          for d, unit in enumerate(("tanh", "relu"))]
+    with pytest.raises(ValueError, match="ws: both directions' workspaces must come from one unit"):
+        F._backward_pair("rnn", ws, [None] * 2, [None] * 2, [None] * 2)
 
 
 # ---- rnnkern.nn's bidirectional stacks ------------------------------------------------------------
