@@ -90,6 +90,20 @@ cdef extern from "rnnkern.h" nogil:
     int rk_rnn_forward_f64(const rk_cell_args *a)
     int rk_rnn_backward_f64(const rk_cell_args *a)
 
+    # a layer's two directions in one call (rnnkern.h, rk_<cell>_forward_pair_<dt>)
+    int rk_lstm_forward_pair_f32(const rk_cell_args *a)
+    int rk_lstm_backward_pair_f32(const rk_cell_args *a)
+    int rk_lstm_forward_pair_f64(const rk_cell_args *a)
+    int rk_lstm_backward_pair_f64(const rk_cell_args *a)
+    int rk_gru_forward_pair_f32(const rk_cell_args *a)
+    int rk_gru_backward_pair_f32(const rk_cell_args *a)
+    int rk_gru_forward_pair_f64(const rk_cell_args *a)
+    int rk_gru_backward_pair_f64(const rk_cell_args *a)
+    int rk_rnn_forward_pair_f32(const rk_cell_args *a)
+    int rk_rnn_backward_pair_f32(const rk_cell_args *a)
+    int rk_rnn_forward_pair_f64(const rk_cell_args *a)
+    int rk_rnn_backward_pair_f64(const rk_cell_args *a)
+
     # packed weights and the function table (rnnkern.h, "Packed weights", "The function table")
     ctypedef enum rk_cell:
         RK_CELL_LSTM

@@ -209,6 +209,21 @@ _CELL_FNS[2][0][1] = rk_rnn_backward_f32
 _CELL_FNS[2][1][0] = rk_rnn_forward_f64
 _CELL_FNS[2][1][1] = rk_rnn_backward_f64
 
+# a layer's two directions in one call, the same rows
+cdef cell_fn[3][2][2] _PAIR_FNS  # [cell][dtype f32/f64][forward/backward]
+_PAIR_FNS[0][0][0] = rk_lstm_forward_pair_f32
+_PAIR_FNS[0][0][1] = rk_lstm_backward_pair_f32
+_PAIR_FNS[0][1][0] = rk_lstm_forward_pair_f64
+_PAIR_FNS[0][1][1] = rk_lstm_backward_pair_f64
+_PAIR_FNS[1][0][0] = rk_gru_forward_pair_f32
+_PAIR_FNS[1][0][1] = rk_gru_backward_pair_f32
+_PAIR_FNS[1][1][0] = rk_gru_forward_pair_f64
+_PAIR_FNS[1][1][1] = rk_gru_backward_pair_f64
+_PAIR_FNS[2][0][0] = rk_rnn_forward_pair_f32
+_PAIR_FNS[2][0][1] = rk_rnn_backward_pair_f32
+_PAIR_FNS[2][1][0] = rk_rnn_forward_pair_f64
+_PAIR_FNS[2][1][1] = rk_rnn_backward_pair_f64
+
 cdef cell_fn[3][2] _JVP_FNS  # [cell][dtype f32/f64]
 _JVP_FNS[0][0] = rk_lstm_jvp_f32
 _JVP_FNS[0][1] = rk_lstm_jvp_f64
@@ -416,6 +431,66 @@ def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT,
     _check_status(st, f"{cell}_backward")
     if verbose:
         _verbose.cell(cell, activation, "backward", a.T, a.B, a.In, a.H, dt.name,
+                      ISA_NAMES[rk_isa_active()], rk_get_num_threads(), t1 - t0)
+
+
+def cell_forward_pair(str cell, str activation, tuple first, tuple second):
+    """Two whole-sequence forwards of one cell at once (a layer's two directions), each `first` and
+    `second` the arguments of cell_forward after the activation, validated and allocated; both of
+    x's dtype."""
+    spec = cells.get(cell)
+    cdef int ci = spec.index
+    cdef rk_cell_args a[2]
+    cdef int d
+    for d, args in enumerate((first, second)):
+        x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, ws, reverse = args
+        _forward_args(&a[d], spec, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT,
+                      cT, ws, reverse)
+    dt = first[0].dtype
+    if second[0].dtype != dt:
+        raise ValueError(f"internal: both directions must be {dt}")
+    cdef cell_fn fn = _PAIR_FNS[ci][0 if dt == np.float32 else 1][0]
+    cdef int st
+    cdef bint verbose = _verbose_level != 0
+    cdef double t0, t1
+    with nogil:
+        t0 = _clock(verbose)
+        st = fn(a)
+        t1 = _clock(verbose)
+    _check_status(st, f"{cell}_forward")
+    if verbose:
+        _verbose.cell(cell, activation, ("forward_training" if first[11] is not None else
+                                         "forward_inference") + "_pair",
+                      a[0].T, a[0].B, a[0].In, a[0].H, dt.name, ISA_NAMES[rk_isa_active()],
+                      rk_get_num_threads(), t1 - t0)
+
+
+def cell_backward_pair(str cell, str activation, tuple first, tuple second):
+    """The backwards of cell_forward_pair's two forwards at once; `first` and `second` the arguments
+    of cell_backward after the activation, in its order (dh_norms, then reverse, last)."""
+    spec = cells.get(cell)
+    cdef int ci = spec.index
+    cdef rk_cell_args a[2]
+    cdef int d
+    for d, args in enumerate((first, second)):
+        (x, w_ih, w_hh, lengths, ws, dy, dhT, dcT, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0,
+         dh_norms, reverse) = args
+        _backward_args(&a[d], spec, activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT, dx,
+                       dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, dh_norms, reverse)
+    dt = first[0].dtype
+    if second[0].dtype != dt:
+        raise ValueError(f"internal: both directions must be {dt}")
+    cdef cell_fn fn = _PAIR_FNS[ci][0 if dt == np.float32 else 1][1]
+    cdef int st
+    cdef bint verbose = _verbose_level != 0
+    cdef double t0, t1
+    with nogil:
+        t0 = _clock(verbose)
+        st = fn(a)
+        t1 = _clock(verbose)
+    _check_status(st, f"{cell}_backward")
+    if verbose:
+        _verbose.cell(cell, activation, "backward_pair", a[0].T, a[0].B, a[0].In, a[0].H, dt.name,
                       ISA_NAMES[rk_isa_active()], rk_get_num_threads(), t1 - t0)
 
 

@@ -12,9 +12,10 @@ take it apart.
 - `info`, once per process before the first `exec` line: the package version, the active and the
   available SIMD paths, and the CPU's model name.
 - `exec`, one per kernel call: the operation (`lstm`, `gru`, `rnn_tanh`, `rnn_relu`, `rnn_logistic`,
-  `gemm`); for a cell the direction (`forward_training`, `forward_inference`, `backward`, `jvp`) and
-  `T,B,I,H`; for gemm op(a) and op(b) as BLAS's letters (`N` as given, `T` transposed) and `M,N,K`
-  of the product (M, K) x (K, N); then the dtype, the SIMD path that ran, the threads the call could
+  `gemm`); for a cell the direction (`forward_training`, `forward_inference`, `backward`, `jvp`;
+  `_pair` after it for a bidirectional layer's two directions in one call) and `T,B,I,H`; for
+  gemm op(a) and op(b) as BLAS's letters (`N` as given, `T` transposed) and `M,N,K` of the product
+  (M, K) x (K, N); then the dtype, the SIMD path that ran, the threads the call could
   use (get_num_threads(); a recurrence too small to pay for a barrier per step runs on one) and the
   wall time of the C call in milliseconds.
 """

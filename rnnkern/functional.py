@@ -60,8 +60,10 @@ def _states(cell, x, H, h0, c0, lengths, training, padding_zero=False):
     return x, h0, c0, lengths
 
 
-def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse,
-             padding_zero=False):
+def _forward_args(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse,
+                  padding_zero):
+    """Validated inputs and fresh outputs of one forward: the arguments of _ext.cell_forward after
+    the activation, (x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buffer, reverse)."""
     spec = cells.get(cell)
     reverse = v.flag("reverse", reverse)
     x, dtype = v.sequence(x)
@@ -78,13 +80,40 @@ def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, train
     buf = _ext.pooled_empty(_ext.workspace_size(cell, T, B, H), dtype) if training else None
     if short:  # gates past a sequence's end are never written: zeros make ws a function of the inputs
         buf.fill(0)
-    _ext.cell_forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf,
-                      reverse)
-    ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf, reverse) if training else None
+    return x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf, reverse
+
+
+def _forward_results(cell, activation, args):
+    """(y, hT, cT, ws) of a forward run on _forward_args' arguments"""
+    x, w_ih, w_hh, _, _, _, _, lengths, y, hT, cT, buf, reverse = args
+    ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf, reverse) if buf is not None else None
     return y, hT, cT, ws
 
 
-def _backward(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
+def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse,
+             padding_zero=False):
+    args = _forward_args(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training,
+                         reverse, padding_zero)
+    _ext.cell_forward(cell, activation, *args)
+    return _forward_results(cell, activation, args)
+
+
+def _forward_pair(cell, activation, x, weights, h0, c0, lengths, training, padding_zero=False):
+    """A bidirectional layer in one C call: weights, h0 and c0 are pairs (forward direction, reversed
+    direction), each as _forward takes it -> [(y, hT, cT, ws) forward, (y, hT, cT, ws) reversed].
+    The two loops run at once, each on part of the threads; each result is bitwise _forward's."""
+    first = _forward_args(cell, activation, x, *weights[0], h0[0], c0[0], lengths, training, False,
+                          padding_zero)
+    # x as the first direction left it: checked, contiguous, its padding zeroed when training
+    second = _forward_args(cell, activation, first[0], *weights[1], h0[1], c0[1], lengths, training,
+                           True, True)
+    _ext.cell_forward_pair(cell, activation, first, second)
+    return [_forward_results(cell, activation, args) for args in (first, second)]
+
+
+def _backward_args(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
+    """Checked inputs and fresh gradients of one backward -> (the arguments of _ext.cell_backward
+    after the activation, in its order, the gradients by name)."""
     if not isinstance(ws, Workspace):
         raise TypeError(f"ws: expected the workspace returned by {cell}_forward(..., training=True), "
                         f"got {type(ws).__name__}")
@@ -111,9 +140,27 @@ def _backward(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
     grads = dict(dx=np.empty_like(x), dw_ih=np.empty_like(w_ih), dw_hh=np.empty_like(w_hh),
                  db_ih=np.empty(w_hh.shape[0], dtype), db_hh=np.empty(w_hh.shape[0], dtype),
                  dh0=np.empty((B, H), dtype), dc0=np.empty((B, H), dtype) if has_cell else None)
-    _ext.cell_backward(cell, ws.activation, x, w_ih, w_hh, ws.lengths, ws.buffer, dy, dhT, dcT,
-                       dh_norms=dh_norms_out, reverse=ws.reverse, **grads)
+    args = (x, w_ih, w_hh, ws.lengths, ws.buffer, dy, dhT, dcT, *grads.values(), dh_norms_out,
+            ws.reverse)
+    return args, grads
+
+
+def _backward(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
+    args, grads = _backward_args(cell, ws, dy, dhT, dcT, dh_norms_out, reverse)
+    _ext.cell_backward(cell, ws.activation, *args)
     return grads
+
+
+def _backward_pair(cell, ws, dy, dhT, dcT, dh_norms_out=(None, None)):
+    """The backwards of _forward_pair's two directions in one C call: ws, dy, dhT, dcT and
+    dh_norms_out are pairs, each as _backward takes it -> [grads forward, grads reversed]."""
+    parts = [_backward_args(cell, ws[d], dy[d], dhT[d], dcT[d], dh_norms_out[d], None)
+             for d in range(2)]
+    if ws[1].activation != ws[0].activation:  # one call, one unit
+        raise ValueError(f"ws: both directions' workspaces must come from one unit, got "
+                         f"{ws[0].activation!r} and {ws[1].activation!r}")
+    _ext.cell_backward_pair(cell, ws[0].activation, parts[0][0], parts[1][0])
+    return [grads for _, grads in parts]
 
 
 def _jvp(cell, ws, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0):

@@ -13,7 +13,10 @@ builds Gauss-Newton products from it).
   PyTorch's parameter names and layouts (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`,
   `weight_ih_l1`, ...), so `state_dict()`s move between the two unchanged. With
   `learn_initial_state=True` they also own `h0_l{k}` (and `c0_l{k}`) of shape (H,), shared by every
-  sequence in a batch and learned like the weights (lecture slide 15).
+  sequence in a batch and learned like the weights (lecture slide 15). `bidirectional=True` adds a
+  reversed direction to every layer (`weight_ih_l0_reverse`, ...; each sequence from its last valid
+  step back to 0), as PyTorch: outputs (T, B, 2H), the forward direction's units first, states
+  (2 * num_layers, B, H); both directions of a layer run in one C call, at once.
 - `Linear`, `Activation` and `Sequential`: feed-forward layers applied to the last axis, at every time
   step of a sequence (readouts, delay-tap nets).
 - `SequenceModel(recurrent, readout)`: input units -> recurrent units -> output units.
@@ -127,7 +130,7 @@ class _Recurrent(Module):
     _cell, activation = None, "tanh"
 
     def __init__(self, input_size, hidden_size, num_layers=1, *, bias=True, learn_initial_state=False,
-                 dtype=np.float32, rng=None):
+                 bidirectional=False, dtype=np.float32, rng=None):
         super().__init__(dtype)
         for name, n in (("input_size", input_size), ("hidden_size", hidden_size),
                         ("num_layers", num_layers)):
@@ -135,23 +138,33 @@ class _Recurrent(Module):
                 raise ValueError(f"{name}: expected a positive integer, got {n!r}")
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.learn_initial_state = bool(bias), bool(learn_initial_state)
+        self.bidirectional = bool(bidirectional)
         self._workspaces, self._used_learned_state = None, False
         rng = _rng(rng)
-        H, G = self.hidden_size, self._cell.G
-        # PyTorch's default: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))
+        H, G, D = self.hidden_size, self._cell.G, self._directions
+        # PyTorch's default: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), in its order
         k = 1.0 / np.sqrt(H)
-        for layer in range(self.num_layers):
-            fan_in = self.input_size if layer == 0 else H
-            self._add_parameter(f"weight_ih_l{layer}", rng.uniform(-k, k, (G * H, fan_in)))
-            self._add_parameter(f"weight_hh_l{layer}", rng.uniform(-k, k, (G * H, H)))
+        for layer, sfx in self._layer_directions():
+            fan_in = self.input_size if layer == 0 else D * H
+            self._add_parameter(f"weight_ih_l{layer}{sfx}", rng.uniform(-k, k, (G * H, fan_in)))
+            self._add_parameter(f"weight_hh_l{layer}{sfx}", rng.uniform(-k, k, (G * H, H)))
             if self.bias:
-                self._add_parameter(f"bias_ih_l{layer}", rng.uniform(-k, k, G * H))
-                self._add_parameter(f"bias_hh_l{layer}", rng.uniform(-k, k, G * H))
+                self._add_parameter(f"bias_ih_l{layer}{sfx}", rng.uniform(-k, k, G * H))
+                self._add_parameter(f"bias_hh_l{layer}{sfx}", rng.uniform(-k, k, G * H))
         if self.learn_initial_state:
             # the lecture's "initial random guess" (slide 15), refined by the gradient like a weight
-            for layer in range(self.num_layers):
+            for layer, sfx in self._layer_directions():
                 for s in self._state_names:
-                    self._add_parameter(f"{s}_l{layer}", rng.uniform(-k, k, H))
+                    self._add_parameter(f"{s}_l{layer}{sfx}", rng.uniform(-k, k, H))
+
+    @property
+    def _directions(self):
+        return 2 if self.bidirectional else 1
+
+    def _layer_directions(self):
+        """(layer, parameter-name suffix) of every direction in state order: index layer * D + d"""
+        return [(layer, sfx) for layer in range(self.num_layers)
+                for sfx in ("", "_reverse")[:self._directions]]
 
     @property
     def _state_names(self):
@@ -161,20 +174,20 @@ class _Recurrent(Module):
         # one array per state name -> the state as users pass it: (h, c) for LSTM, else h
         return tuple(parts) if self._cell.has_cell else parts[0]
 
-    def _layer_params(self, layer):
+    def _layer_params(self, layer, sfx=""):
         p = self._values
-        b_ih = p.get(f"bias_ih_l{layer}")
-        b_hh = p.get(f"bias_hh_l{layer}")
-        return p[f"weight_ih_l{layer}"], p[f"weight_hh_l{layer}"], b_ih, b_hh
+        b_ih = p.get(f"bias_ih_l{layer}{sfx}")
+        b_hh = p.get(f"bias_hh_l{layer}{sfx}")
+        return p[f"weight_ih_l{layer}{sfx}"], p[f"weight_hh_l{layer}{sfx}"], b_ih, b_hh
 
     def initial_state(self, batch_size):
         """The state a forward without `state` starts from: the learned one broadcast over the batch,
-        or zeros. h (L, B, H) for GRU/RNN; (h, c) for LSTM."""
-        L, H = self.num_layers, self.hidden_size
+        or zeros. h (L, B, H) for GRU/RNN; (h, c) for LSTM; L = 2 * num_layers when bidirectional."""
+        L, H = self.num_layers * self._directions, self.hidden_size
         states = []
         for s in self._state_names:
             if self.learn_initial_state:
-                v = np.stack([self._values[f"{s}_l{k}"] for k in range(L)])
+                v = np.stack([self._values[f"{s}_l{k}{sfx}"] for k, sfx in self._layer_directions()])
                 states.append(np.ascontiguousarray(np.broadcast_to(v[:, None, :], (L, batch_size, H))))
             else:
                 states.append(np.zeros((L, batch_size, H), self.dtype))
@@ -182,7 +195,7 @@ class _Recurrent(Module):
 
     def _split_state(self, state, B):
         # state as the user passes it -> list over names of (L, B, H) arrays, checked
-        L, H = self.num_layers, self.hidden_size
+        L, H = self.num_layers * self._directions, self.hidden_size
         names = self._state_names
         parts = tuple(state) if self._cell.has_cell else (state,)
         if len(parts) != len(names):
@@ -191,7 +204,8 @@ class _Recurrent(Module):
         for name, s in zip(names, parts):
             s = _validate.convertible(f"state ({name[0]})", s, self.dtype)
             if s.shape != (L, B, H):
-                raise ValueError(f"state ({name[0]}): expected shape (num_layers, B, H) = {(L, B, H)}, got {s.shape}")
+                raise ValueError(f"state ({name[0]}): expected shape ({'2 * ' if self.bidirectional else ''}"
+                                 f"num_layers, B, H) = {(L, B, H)}, got {s.shape}")
             out.append(s)
         return out
 
@@ -199,6 +213,8 @@ class _Recurrent(Module):
         """x (T, B, I) -> (y (T, B, H) of the top layer, final state).
 
         state, and the final state returned: h (num_layers, B, H) for GRU/RNN, (h, c) for LSTM.
+        Bidirectional: y (T, B, 2H), the forward direction's units first, and states
+        (2 * num_layers, B, H), layer k's forward direction at 2k and its reversed one at 2k + 1.
         Without `state` the network starts from initial_state(B). lengths (B,) as in the functional API.
         training=False keeps nothing for backward (inference)."""
         x = self._input(x)
@@ -210,13 +226,23 @@ class _Recurrent(Module):
         starts = self._split_state(self.initial_state(B) if state is None else state, B)
         finals = [[] for _ in starts]
         workspaces = []
+        D = self._directions
         for layer in range(self.num_layers):
-            c0 = starts[1][layer] if self._cell.has_cell else None
-            x, *ends, ws = F._forward(self._cell.name, self.activation, x, *self._layer_params(layer),
-                                      starts[0][layer], c0, lengths, training, False)
-            for f, end in zip(finals, ends):
-                f.append(end)
-            workspaces.append(ws)
+            ks = range(layer * D, layer * D + D)
+            h0 = [starts[0][k] for k in ks]
+            c0 = [starts[1][k] if self._cell.has_cell else None for k in ks]
+            if D == 1:
+                outs = [F._forward(self._cell.name, self.activation, x, *self._layer_params(layer),
+                                   h0[0], c0[0], lengths, training, False)]
+            else:  # both directions in one C call, their loops at once
+                outs = F._forward_pair(self._cell.name, self.activation, x,
+                                       [self._layer_params(layer, sfx) for sfx in ("", "_reverse")],
+                                       h0, c0, lengths, training)
+            x = outs[0][0] if D == 1 else np.concatenate([o[0] for o in outs], axis=2)
+            for _, *ends, ws in outs:
+                for f, end in zip(finals, ends):
+                    f.append(end)
+                workspaces.append(ws)
         self._workspaces = workspaces if training else None
         return x, self._state_value([np.stack(f) for f in finals])
 
@@ -227,35 +253,49 @@ class _Recurrent(Module):
         dstate: dL/d(final state), shaped like forward's final state, or None.
         -> (dx (T, B, I), dstate0) where dstate0 is dL/d(initial state), shaped like the state; with
         return_dh_norms=True also dh_norms (num_layers, T, B): ||dL/dh_t|| for every layer, step and
-        sequence (how the gradient vanishes or explodes going back in time; lecture slides 25-28)."""
+        sequence (how the gradient vanishes or explodes going back in time; lecture slides 25-28);
+        bidirectional, dh_norms is (2 * num_layers, T, B) in the states' order."""
         if self._workspaces is None:
             raise RuntimeError("backward: call forward(..., training=True) first (each forward allows one backward)")
         workspaces, self._workspaces = self._workspaces, None
         T, B = workspaces[0].x.shape[:2]
-        L, H = self.num_layers, self.hidden_size
+        D, H = self._directions, self.hidden_size
+        L = self.num_layers * D
         dfinal = [None] * len(self._state_names) if dstate is None else self._split_state(dstate, B)
         dstarts = [np.empty((L, B, H), self.dtype) for _ in self._state_names]
         norms = np.empty((L, T, B), self.dtype) if return_dh_norms else None
         if dy is not None:
             dy = self._input(dy, "dy")
-        for layer in reversed(range(L)):
-            ends = [None if d is None else d[layer] for d in dfinal] + [None]
-            g = F._backward(self._cell.name, workspaces[layer], dy, ends[0], ends[1],
-                            None if norms is None else norms[layer], None)
-            for d, s in zip(dstarts, self._state_names):
-                d[layer] = g["d" + s]
+            if D == 2 and dy.shape != (T, B, 2 * H):  # split below; one direction's is checked in F
+                raise ValueError(f"dy: expected shape (T, B, 2 * H) = {(T, B, 2 * H)}, got {dy.shape}")
+        directions = self._layer_directions()
+        for layer in reversed(range(self.num_layers)):
+            ks = range(layer * D, layer * D + D)
+            ends = [[None if d is None else d[k] for d in dfinal] + [None] for k in ks]
+            dys = [None if dy is None else dy[:, :, d * H:(d + 1) * H] for d in range(D)]
+            out = [None if norms is None else norms[k] for k in ks]
+            if D == 1:
+                gs = [F._backward(self._cell.name, workspaces[layer], dys[0], ends[0][0], ends[0][1],
+                                  out[0], None)]
+            else:
+                gs = F._backward_pair(self._cell.name, [workspaces[k] for k in ks], dys,
+                                      [e[0] for e in ends], [e[1] for e in ends], out)
             grads = self._grads
-            grads[f"weight_ih_l{layer}"] += g["dw_ih"]
-            grads[f"weight_hh_l{layer}"] += g["dw_hh"]
-            if self.bias:
-                grads[f"bias_ih_l{layer}"] += g["db_ih"]
-                grads[f"bias_hh_l{layer}"] += g["db_hh"]
-            dy = g["dx"]
+            for k, g in zip(ks, gs):
+                sfx = directions[k][1]
+                for d, s in zip(dstarts, self._state_names):
+                    d[k] = g["d" + s]
+                grads[f"weight_ih_l{layer}{sfx}"] += g["dw_ih"]
+                grads[f"weight_hh_l{layer}{sfx}"] += g["dw_hh"]
+                if self.bias:
+                    grads[f"bias_ih_l{layer}{sfx}"] += g["db_ih"]
+                    grads[f"bias_hh_l{layer}{sfx}"] += g["db_hh"]
+            dy = gs[0]["dx"] if D == 1 else gs[0]["dx"] + gs[1]["dx"]
         if self._used_learned_state:
             # one initial state shared by the batch: its gradient is the sum over sequences
             for s, d in zip(self._state_names, dstarts):
-                for layer in range(L):
-                    self._grads[f"{s}_l{layer}"] += d[layer].sum(axis=0)
+                for k, (layer, sfx) in enumerate(directions):
+                    self._grads[f"{s}_l{layer}{sfx}"] += d[k].sum(axis=0)
         dstate0 = self._state_value(dstarts)
         return (dy, dstate0, norms) if return_dh_norms else (dy, dstate0)
 
@@ -265,6 +305,9 @@ class _Recurrent(Module):
         ({name: array shaped like the parameter}, missing ones zero) and dstate, a tangent of
         the initial state shaped like it (a learned initial state takes its tangent from
         `tangents`). One C call per layer (rnnkern.lstm_jvp / gru_jvp / rnn_jvp)."""
+        if self.bidirectional:
+            raise NotImplementedError("jvp: not implemented for bidirectional=True (the reversed "
+                                      "direction has no forward-mode kernel yet)")
         if self._workspaces is None:
             raise RuntimeError("jvp: call forward(..., training=True) first, and jvp before backward")
         tangents = {k: self._input(v) for k, v in (tangents or {}).items()}
@@ -289,7 +332,8 @@ class _Recurrent(Module):
     def __repr__(self):
         extra = f", activation={self.activation!r}" if self._cell.takes_activation else ""
         return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
-                f"{extra}, learn_initial_state={self.learn_initial_state}, dtype={self.dtype})")
+                f"{extra}{', bidirectional=True' if self.bidirectional else ''}, "
+                f"learn_initial_state={self.learn_initial_state}, dtype={self.dtype})")
 
 
 class LSTM(_Recurrent):

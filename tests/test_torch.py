@@ -378,6 +378,30 @@ def test_opcheck(cell, reverse, short):
     assert ws.numel() == _ops._ws_size(cell, *x.shape[:2], w_hh.shape[1])
 
 
+@pytest.mark.parametrize("cell", list(GATES))
+@pytest.mark.parametrize("short", [False, True], ids=["full", "lengths"])
+def test_opcheck_pair(cell, short):
+    fwd, rev = _op_args(cell, False, short), _op_args(cell, True, short)
+    x, lengths = fwd[0], fwd[7]
+    args = (x, *fwd[1:5], *(a.detach().requires_grad_(True) for a in rev[1:5]), fwd[5],
+            rev[5].detach().requires_grad_(True), fwd[6],
+            rev[6].detach().requires_grad_(True) if rev[6] is not None else None, lengths, cell,
+            "tanh", True, short)
+    torch.library.opcheck(_ops.forward_pair, args)
+    detached = [a.detach() if isinstance(a, torch.Tensor) else a for a in args]
+    y, hT, cT, ws, y_r, hT_r, cT_r, ws_r = _ops.forward_pair(*detached)
+    alone = [_ops.forward(*[a.detach() if isinstance(a, torch.Tensor) else a for a in d])
+             for d in (fwd, rev)]
+    for got, want in zip((y, hT, cT, ws, y_r, hT_r, cT_r, ws_r), alone[0] + alone[1]):
+        assert torch.equal(got, want)
+    dy, dhT = torch.randn_like(y), torch.randn_like(hT)
+    dcT = torch.randn_like(cT) if cell == "lstm" else None
+    torch.library.opcheck(_ops.backward_pair,
+                          (ws, ws_r, detached[0], *detached[1:3], *detached[5:7], lengths, dy,
+                           -dy, dhT, -dhT, dcT, None, cell, "tanh"),
+                          test_utils=("test_schema", "test_faketensor", "test_aot_dispatch_dynamic"))
+
+
 def test_workspace_size_formula():
     from rnnkern import _ext
     for cell in GATES:

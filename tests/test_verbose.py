@@ -59,6 +59,19 @@ def forward(cell, activation, x, w_ih, w_hh, training):
     return getattr(rnnkern, f"{cell}_forward")(x, w_ih, w_hh, training=training, **kw)
 
 
+def test_pair_lines(capsys):
+    """A bidirectional layer in one call: one line per call, its direction ending in _pair"""
+    m = rnnkern.nn.GRU(5, 7, bidirectional=True, rng=0)
+    rnnkern.set_verbose(1)
+    capsys.readouterr()
+    y, _ = m.forward(np.ones((3, 2, 5), np.float32))
+    m.backward(np.ones_like(y))
+    m.forward(np.ones((3, 2, 5), np.float32), training=False)
+    assert [f[2:8] for f in exec_lines(capsys)] == [
+        ["gru", direction, "T=3", "B=2", "I=5", "H=7"]
+        for direction in ("forward_training_pair", "backward_pair", "forward_inference_pair")]
+
+
 @pytest.mark.parametrize("cell, activation", CELLS,
                          ids=["lstm", "gru", "rnn-tanh", "rnn-relu", "rnn-logistic"])
 def test_cell_lines(cell, activation, dtype, isa, capsys):

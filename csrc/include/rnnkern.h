@@ -134,6 +134,25 @@ RK_API int rk_rnn_backward_f32(const rk_cell_args *a);
 RK_API int rk_rnn_forward_f64(const rk_cell_args *a);
 RK_API int rk_rnn_backward_f64(const rk_cell_args *a);
 
+/* A bidirectional layer's two directions in one call, a[0] and a[1] (a[1].reverse = 1 for the
+ * usual pair; any two calls of the cell and dtype will do): their loops run at once, each on part
+ * of the thread team (one after the other on one thread), and each result is bitwise the one
+ * rk_<cell>_forward_<dt> / _backward_<dt> gives for it alone. Returns the first status of a[0],
+ * a[1] that is not RK_OK; a failed direction's outputs are unspecified. Defined in
+ * csrc/cell/<cell>.inc, on the pair runner of csrc/cell/recur.inc. */
+RK_API int rk_lstm_forward_pair_f32(const rk_cell_args a[2]);
+RK_API int rk_lstm_backward_pair_f32(const rk_cell_args a[2]);
+RK_API int rk_lstm_forward_pair_f64(const rk_cell_args a[2]);
+RK_API int rk_lstm_backward_pair_f64(const rk_cell_args a[2]);
+RK_API int rk_gru_forward_pair_f32(const rk_cell_args a[2]);
+RK_API int rk_gru_backward_pair_f32(const rk_cell_args a[2]);
+RK_API int rk_gru_forward_pair_f64(const rk_cell_args a[2]);
+RK_API int rk_gru_backward_pair_f64(const rk_cell_args a[2]);
+RK_API int rk_rnn_forward_pair_f32(const rk_cell_args a[2]);
+RK_API int rk_rnn_backward_pair_f32(const rk_cell_args a[2]);
+RK_API int rk_rnn_forward_pair_f64(const rk_cell_args a[2]);
+RK_API int rk_rnn_backward_pair_f64(const rk_cell_args a[2]);
+
 /* ---- Packed weights (csrc/cell/packed.c, recur.inc) -------------------------------------------
  * For callers that run the same weights many times: pack them once, then forward on the packed
  * copy, which every call only reads (so the threads of many calls may share one). Packed weights

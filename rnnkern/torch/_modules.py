@@ -1,6 +1,7 @@
 """rnnkern.torch.LSTM / GRU / RNN: torch.nn.RNNBase subclasses with torch.nn's contract (constructor,
-parameters, initialisation, state_dict, forward) whose every layer and direction runs through the
-rnnkern::forward / rnnkern::backward custom ops. RNNBase, not nn.LSTM: torch.compile refuses to
+parameters, initialisation, state_dict, forward) whose every layer runs through the custom ops
+rnnkern::forward / rnnkern::backward, or rnnkern::forward_pair / backward_pair for both directions
+of a bidirectional layer at once. RNNBase, not nn.LSTM: torch.compile refuses to
 trace nn.LSTM / GRU / RNN and their subclasses, and compiles an RNNBase subclass whole.
 
 What the kernels cannot run falls back to torch.nn's own forward on the same parameters: LSTM
@@ -148,17 +149,22 @@ class _RNNBase(nn.RNNBase):
             or any(p.requires_grad for ps in params for p in ps))
         hs, cs = [], []
         for layer in range(self.num_layers):
-            ys = []
-            for d in range(D):
-                k = layer * D + d
-                w_ih, w_hh, b_ih, b_hh = params[k] if self.bias else params[k] + [None, None]
-                y, hT, cT, _ = _ops.forward(x, w_ih, w_hh, b_ih, b_hh, h0[k],
-                                            c0[k] if c0 is not None else None, lengths, cell,
-                                            activation, d == 1, need_ws, lengths is not None)
-                ys.append(y)
+            k = layer * D
+            w = [params[j] if self.bias else params[j] + [None, None] for j in range(k, k + D)]
+            c = [c0[j] if c0 is not None else None for j in range(k, k + D)]
+            if D == 1:
+                y, hT, cT, _ = _ops.forward(x, *w[0], h0[k], c[0], lengths, cell, activation,
+                                            False, need_ws, lengths is not None)
+                x = y
                 hs.append(hT)
                 cs.append(cT)
-            x = ys[0] if D == 1 else torch.cat(ys, 2)
+            else:  # both directions in one call, their loops at once
+                y, hT, cT, _, y_r, hT_r, cT_r, _ = _ops.forward_pair(
+                    x, *w[0], *w[1], h0[k], h0[k + 1], c[0], c[1], lengths, cell, activation,
+                    need_ws, lengths is not None)
+                x = torch.cat((y, y_r), 2)
+                hs += [hT, hT_r]
+                cs += [cT, cT_r]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 if rows is None:
                     x = F.dropout(x, self.dropout, True)

@@ -1,6 +1,8 @@
 """torch.library custom ops over rnnkern.functional: `rnnkern::forward` and `rnnkern::backward`, one
-whole-sequence direction of one layer of any cell kind, with fake kernels for torch.compile and
-autograd through register_autograd. Tensors cross to NumPy without copies (CPU, float32/float64).
+whole-sequence direction of one layer of any cell kind, and `rnnkern::forward_pair` /
+`rnnkern::backward_pair`, a bidirectional layer's two directions in one C call (their loops run at
+once), with fake kernels for torch.compile and autograd through register_autograd. Tensors cross to
+NumPy without copies (CPU, float32/float64).
 
 A custom op returns only tensors, so forward's workspace travels as a flat tensor output; every
 element of it is defined (gates past a sequence's end are zeros), as opcheck compares all outputs.
@@ -52,9 +54,13 @@ def forward(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor], b_hh:
     """x (T,B,I) -> y (T,B,H), hT (B,H), cT (B,H) (LSTM; else empty), ws (flat; empty unless
     training). lengths (B,) int64 or None; padding_zero: x is zero past every sequence's end."""
     L = _np(lengths)
-    y, hT, cT, ws = _forward_direction(cell, activation, _np(x), _np(w_ih), _np(w_hh), _np(b_ih),
-                                       _np(b_hh), _np(h0), _np(c0), L, reverse, training,
-                                       padding_zero)
+    return _forward_tensors(x, *_forward_direction(cell, activation, _np(x), _np(w_ih), _np(w_hh),
+                                                   _np(b_ih), _np(b_hh), _np(h0), _np(c0), L,
+                                                   reverse, training, padding_zero))
+
+
+def _forward_tensors(x, y, hT, cT, ws):
+    """One direction's forward results as the ops return them: cT and ws empty when absent"""
     empty = x.new_empty(_EMPTY)
     return (torch.from_numpy(y), torch.from_numpy(hT),
             torch.from_numpy(cT) if cT is not None else empty,
@@ -63,6 +69,10 @@ def forward(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor], b_hh:
 
 @forward.register_fake
 def _(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, cell, activation, reverse, training, padding_zero):
+    return _forward_fake(x, w_hh, cell, training)
+
+
+def _forward_fake(x, w_hh, cell, training):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     return (x.new_empty((T, B, H)), x.new_empty((B, H)),
@@ -79,6 +89,11 @@ def backward(ws: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, lengths: Optiona
     Missing dy / dhT / dcT mean zeros."""
     g = _backward_direction(cell, activation, _np(x), _np(w_ih),
                             _np(w_hh), _np(lengths), _np(ws), _np(dy), _np(dhT), _np(dcT), reverse)
+    return _grad_tensors(x, g)
+
+
+def _grad_tensors(x, g):
+    """One direction's gradients as the ops return them: dc0 empty but for LSTM"""
     dc0 = g["dc0"]
     return tuple(torch.from_numpy(g[k]) for k in ("dx", "dw_ih", "dw_hh", "db_ih", "db_hh", "dh0")) + (
         torch.from_numpy(dc0) if dc0 is not None else x.new_empty(_EMPTY),)
@@ -86,6 +101,10 @@ def backward(ws: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, lengths: Optiona
 
 @backward.register_fake
 def _(ws, x, w_ih, w_hh, lengths, dy, dhT, dcT, cell, activation, reverse):
+    return _backward_fake(x, w_ih, w_hh, cell)
+
+
+def _backward_fake(x, w_ih, w_hh, cell):
     B, H = x.shape[1], w_hh.shape[1]
     return (torch.empty_like(x), torch.empty_like(w_ih), torch.empty_like(w_hh),
             w_hh.new_empty(w_hh.shape[0]), w_hh.new_empty(w_hh.shape[0]), x.new_empty((B, H)),
@@ -127,3 +146,81 @@ def _setup_backward(ctx, inputs, output):
 
 
 backward.register_autograd(_no_double_backward, setup_context=_setup_backward)
+
+
+# ---- a bidirectional layer: both directions in one call ------------------------------------------
+
+@torch.library.custom_op("rnnkern::forward_pair", mutates_args=(), device_types="cpu")
+def forward_pair(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
+                 b_hh: Optional[Tensor], w_ih_r: Tensor, w_hh_r: Tensor, b_ih_r: Optional[Tensor],
+                 b_hh_r: Optional[Tensor], h0: Tensor, h0_r: Tensor, c0: Optional[Tensor],
+                 c0_r: Optional[Tensor], lengths: Optional[Tensor], cell: str, activation: str,
+                 training: bool, padding_zero: bool
+                 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """rnnkern::forward of a layer's forward direction and, its parameters and states named `_r`,
+    of its reversed one, at once -> y, hT, cT, ws, y_r, hT_r, cT_r, ws_r."""
+    outs = _fn._forward_pair(cell, activation, _np(x),
+                             ((_np(w_ih), _np(w_hh), _np(b_ih), _np(b_hh)),
+                              (_np(w_ih_r), _np(w_hh_r), _np(b_ih_r), _np(b_hh_r))),
+                             (_np(h0), _np(h0_r)), (_np(c0), _np(c0_r)), _np(lengths), training,
+                             padding_zero)
+    return _forward_tensors(x, *outs[0]) + _forward_tensors(x, *outs[1])
+
+
+@forward_pair.register_fake
+def _(x, w_ih, w_hh, b_ih, b_hh, w_ih_r, w_hh_r, b_ih_r, b_hh_r, h0, h0_r, c0, c0_r, lengths, cell,
+      activation, training, padding_zero):
+    return _forward_fake(x, w_hh, cell, training) + _forward_fake(x, w_hh_r, cell, training)
+
+
+@torch.library.custom_op("rnnkern::backward_pair", mutates_args=(), device_types="cpu")
+def backward_pair(ws: Tensor, ws_r: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, w_ih_r: Tensor,
+                  w_hh_r: Tensor, lengths: Optional[Tensor], dy: Optional[Tensor],
+                  dy_r: Optional[Tensor], dhT: Optional[Tensor], dhT_r: Optional[Tensor],
+                  dcT: Optional[Tensor], dcT_r: Optional[Tensor], cell: str, activation: str
+                  ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
+                             Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """BPTT through rnnkern::forward_pair, both directions at once -> dx (the two directions'
+    sum), dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, then the same six for the reversed direction."""
+    xn, L = np.ascontiguousarray(_np(x)), _np(lengths)
+    grads = _fn._backward_pair(
+        cell, [_fn.Workspace(cell, activation, xn, _np(w), _np(u), L, _np(b), d == 1)
+               for d, (w, u, b) in enumerate(((w_ih, w_hh, ws), (w_ih_r, w_hh_r, ws_r)))],
+        (_np(dy), _np(dy_r)), (_np(dhT), _np(dhT_r)), (_np(dcT), _np(dcT_r)))
+    g, g_r = (_grad_tensors(x, gd) for gd in grads)
+    return (g[0] + g_r[0],) + g[1:] + g_r[1:]
+
+
+@backward_pair.register_fake
+def _(ws, ws_r, x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, dy, dy_r, dhT, dhT_r, dcT, dcT_r, cell,
+      activation):
+    return _backward_fake(x, w_ih, w_hh, cell) + _backward_fake(x, w_ih_r, w_hh_r, cell)[1:]
+
+
+def _setup_context_pair(ctx, inputs, output):
+    x, w_ih, w_hh, b_ih, b_hh, w_ih_r, w_hh_r, b_ih_r, b_hh_r = inputs[:9]
+    lengths, cell, activation, training = inputs[13:17]  # after h0, h0_r, c0, c0_r
+    ctx.save_for_backward(x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, output[3], output[7])
+    ctx.cell, ctx.activation, ctx.training = cell, activation, training
+    ctx.has_bias = (b_ih is not None, b_hh is not None, b_ih_r is not None, b_hh_r is not None)
+    ctx.set_materialize_grads(False)
+
+
+def _backward_autograd_pair(ctx, dy, dhT, dcT, _dws, dy_r, dhT_r, dcT_r, _dws_r):
+    if not ctx.training:
+        raise RuntimeError("rnnkern::forward_pair ran with training=False, so it saved no "
+                           "workspace for backward; call it with training=True")
+    x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, ws, ws_r = ctx.saved_tensors
+    lstm = cells.get(ctx.cell).has_cell
+    g = backward_pair(ws, ws_r, x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, dy, dy_r, dhT, dhT_r,
+                      dcT if lstm else None, dcT_r if lstm else None, ctx.cell, ctx.activation)
+    dx, (dw_ih, dw_hh, db_ih, db_hh, dh0, dc0), (dw_ih_r, dw_hh_r, db_ih_r, db_hh_r, dh0_r, dc0_r) = \
+        g[0], g[1:7], g[7:]
+    b = ctx.has_bias
+    return (dx, dw_ih, dw_hh, db_ih if b[0] else None, db_hh if b[1] else None, dw_ih_r, dw_hh_r,
+            db_ih_r if b[2] else None, db_hh_r if b[3] else None, dh0, dh0_r,
+            dc0 if lstm else None, dc0_r if lstm else None, None, None, None, None, None)
+
+
+forward_pair.register_autograd(_backward_autograd_pair, setup_context=_setup_context_pair)
+backward_pair.register_autograd(_no_double_backward, setup_context=_setup_backward)
