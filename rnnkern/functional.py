@@ -24,11 +24,12 @@ class Workspace:
     __slots__ = ("cell", "activation", "x", "w_ih", "w_hh", "lengths", "buffer", "fingerprints",
                  "reverse")
 
-    def __init__(self, cell, activation, x, w_ih, w_hh, lengths, buffer, reverse=False):
+    def __init__(self, cell, activation, x, w_ih, w_hh, lengths, buffer, reverse=False, guarded=True):
         self.cell, self.activation = cell, activation
         self.x, self.w_ih, self.w_hh, self.lengths, self.buffer = x, w_ih, w_hh, lengths, buffer
-        # held without copying: backward refuses them if they were written meanwhile
-        self.fingerprints = [v.fingerprint(a) for a in (x, w_ih, w_hh)]
+        # held without copying: backward refuses them if they were written meanwhile, unless the
+        # caller guards them itself (guarded=False: the torch drop-in, by torch's version counters)
+        self.fingerprints = [v.fingerprint(a) for a in (x, w_ih, w_hh)] if guarded else None
         self.reverse = bool(reverse)
 
     @property
@@ -83,22 +84,24 @@ def _forward_args(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, 
     return x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, buf, reverse
 
 
-def _forward_results(cell, activation, args):
+def _forward_results(cell, activation, args, guarded=True):
     """(y, hT, cT, ws) of a forward run on _forward_args' arguments"""
     x, w_ih, w_hh, _, _, _, _, lengths, y, hT, cT, buf, reverse = args
-    ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf, reverse) if buf is not None else None
+    ws = Workspace(cell, activation, x, w_ih, w_hh, lengths, buf, reverse, guarded) \
+        if buf is not None else None
     return y, hT, cT, ws
 
 
 def _forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training, reverse,
-             padding_zero=False):
+             padding_zero=False, guarded=True):
     args = _forward_args(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training,
                          reverse, padding_zero)
     _ext.cell_forward(cell, activation, *args)
-    return _forward_results(cell, activation, args)
+    return _forward_results(cell, activation, args, guarded)
 
 
-def _forward_pair(cell, activation, x, weights, h0, c0, lengths, training, padding_zero=False):
+def _forward_pair(cell, activation, x, weights, h0, c0, lengths, training, padding_zero=False,
+                  guarded=True):
     """A bidirectional layer in one C call: weights, h0 and c0 are pairs (forward direction, reversed
     direction), each as _forward takes it -> [(y, hT, cT, ws) forward, (y, hT, cT, ws) reversed].
     The two loops run at once, each on part of the threads; each result is bitwise _forward's."""
@@ -108,7 +111,7 @@ def _forward_pair(cell, activation, x, weights, h0, c0, lengths, training, paddi
     second = _forward_args(cell, activation, first[0], *weights[1], h0[1], c0[1], lengths, training,
                            True, True)
     _ext.cell_forward_pair(cell, activation, first, second)
-    return [_forward_results(cell, activation, args) for args in (first, second)]
+    return [_forward_results(cell, activation, args, guarded) for args in (first, second)]
 
 
 def _backward_args(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
@@ -124,7 +127,8 @@ def _backward_args(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
         raise ValueError(f"reverse: expected {ws.reverse} (the workspace's forward ran with "
                          f"reverse={ws.reverse}), got {reverse}")
     x, w_ih, w_hh = ws.x, ws.w_ih, ws.w_hh
-    v.unchanged("ws", cell, (("x", x), ("w_ih", w_ih), ("w_hh", w_hh)), ws.fingerprints)
+    if ws.fingerprints is not None:
+        v.unchanged("ws", cell, (("x", x), ("w_ih", w_ih), ("w_hh", w_hh)), ws.fingerprints)
     T, B, I = x.shape
     H, dtype = w_hh.shape[1], x.dtype
     has_cell = cells.get(cell).has_cell

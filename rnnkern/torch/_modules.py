@@ -99,7 +99,11 @@ class _RNNBase(nn.RNNBase):
             hx = (zeros, zeros) if lstm else zeros
         elif not packed:
             hx = self._hx_dims(hx, is_batched)
+        if packed and hx is not None:  # what torch.nn's packed path does first, and what it raises
+            self.permute_hidden(hx, input.sorted_indices)
+            self._check_hx_type(hx)
         self.check_forward_args(checked, hx, batch_sizes)
+        self._check_hx_type(hx)
         # what torch.nn's own kernels refuse after these checks, with the same exception type
         if not packed and input.size(1 if self.batch_first else 0) == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
@@ -122,6 +126,12 @@ class _RNNBase(nn.RNNBase):
             y = y.squeeze(0 if self.batch_first else 1)
             hidden = (h.squeeze(1), c.squeeze(1)) if lstm else h.squeeze(1)
         return y, hidden
+
+    def _check_hx_type(self, hx):
+        """What torch.nn's LSTM kernel raises for an hx that is not a pair (h_0, c_0)"""
+        if self.mode == "LSTM" and not isinstance(hx, (tuple, list)):
+            raise TypeError(f"lstm(): hx must be a tuple of tensors (h_0, c_0), got "
+                            f"{type(hx).__name__}")
 
     def _hx_dims(self, hx, is_batched):
         want = 3 if is_batched else 2
@@ -153,13 +163,13 @@ class _RNNBase(nn.RNNBase):
             w = [params[j] if self.bias else params[j] + [None, None] for j in range(k, k + D)]
             c = [c0[j] if c0 is not None else None for j in range(k, k + D)]
             if D == 1:
-                y, hT, cT, _ = _ops.forward(x, *w[0], h0[k], c[0], lengths, cell, activation,
-                                            False, need_ws, lengths is not None)
+                y, hT, cT, _ = _ops.layer_forward(x, *w[0], h0[k], c[0], lengths, cell,
+                                                  activation, False, need_ws, lengths is not None)
                 x = y
                 hs.append(hT)
                 cs.append(cT)
             else:  # both directions in one call, their loops at once
-                y, hT, cT, _, y_r, hT_r, cT_r, _ = _ops.forward_pair(
+                y, hT, cT, _, y_r, hT_r, cT_r, _ = _ops.layer_forward_pair(
                     x, *w[0], *w[1], h0[k], h0[k + 1], c[0], c[1], lengths, cell, activation,
                     need_ws, lengths is not None)
                 x = torch.cat((y, y_r), 2)

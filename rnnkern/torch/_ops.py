@@ -37,17 +37,17 @@ def _forward_direction(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, leng
     """One direction of a layer: reverse=True runs each sequence from its last valid step back to 0,
     in the kernels, reading x where it lies."""
     return _fn._forward(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, training,
-                        reverse, padding_zero=padding_zero)
+                        reverse, padding_zero=padding_zero, guarded=False)
 
 
 def _backward_direction(cell, activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT, reverse):
     """The backward of _forward_direction, from the workspace it returned."""
     return _fn._backward(cell, _fn.Workspace(cell, activation, np.ascontiguousarray(x), w_ih, w_hh,
-                                             lengths, ws, reverse), dy, dhT, dcT, None, reverse)
+                                             lengths, ws, reverse, guarded=False),
+                         dy, dhT, dcT, None, reverse)
 
 
-@torch.library.custom_op("rnnkern::forward", mutates_args=(), device_types="cpu")
-def forward(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor], b_hh: Optional[Tensor],
+def _forward_impl(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor], b_hh: Optional[Tensor],
             h0: Tensor, c0: Optional[Tensor], lengths: Optional[Tensor], cell: str, activation: str,
             reverse: bool, training: bool, padding_zero: bool
             ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -67,6 +67,9 @@ def _forward_tensors(x, y, hT, cT, ws):
             torch.from_numpy(ws.buffer) if ws is not None else empty.clone())
 
 
+forward = torch.library.custom_op("rnnkern::forward", mutates_args=(), device_types="cpu")(_forward_impl)
+
+
 @forward.register_fake
 def _(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, cell, activation, reverse, training, padding_zero):
     return _forward_fake(x, w_hh, cell, training)
@@ -80,8 +83,7 @@ def _forward_fake(x, w_hh, cell, training):
             x.new_empty((_ws_size(cell, T, B, H),) if training else _EMPTY))
 
 
-@torch.library.custom_op("rnnkern::backward", mutates_args=(), device_types="cpu")
-def backward(ws: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, lengths: Optional[Tensor],
+def _backward_impl(ws: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, lengths: Optional[Tensor],
              dy: Optional[Tensor], dhT: Optional[Tensor], dcT: Optional[Tensor], cell: str,
              activation: str, reverse: bool
              ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
@@ -90,6 +92,9 @@ def backward(ws: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, lengths: Optiona
     g = _backward_direction(cell, activation, _np(x), _np(w_ih),
                             _np(w_hh), _np(lengths), _np(ws), _np(dy), _np(dhT), _np(dcT), reverse)
     return _grad_tensors(x, g)
+
+
+backward = torch.library.custom_op("rnnkern::backward", mutates_args=(), device_types="cpu")(_backward_impl)
 
 
 def _grad_tensors(x, g):
@@ -126,7 +131,7 @@ def _backward_autograd(ctx, dy, dhT, dcT, _dws):
                            "for backward; call it with training=True")
     x, w_ih, w_hh, lengths, ws = ctx.saved_tensors
     lstm = cells.get(ctx.cell).has_cell
-    dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0 = backward(
+    dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0 = _backward_op(ctx, backward, _backward_impl)(
         ws, x, w_ih, w_hh, lengths, dy, dhT, dcT if lstm else None, ctx.cell, ctx.activation,
         ctx.reverse)
     return (dx, dw_ih, dw_hh, db_ih if ctx.has_bias[0] else None, db_hh if ctx.has_bias[1] else None,
@@ -150,8 +155,7 @@ backward.register_autograd(_no_double_backward, setup_context=_setup_backward)
 
 # ---- a bidirectional layer: both directions in one call ------------------------------------------
 
-@torch.library.custom_op("rnnkern::forward_pair", mutates_args=(), device_types="cpu")
-def forward_pair(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
+def _forward_pair_impl(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
                  b_hh: Optional[Tensor], w_ih_r: Tensor, w_hh_r: Tensor, b_ih_r: Optional[Tensor],
                  b_hh_r: Optional[Tensor], h0: Tensor, h0_r: Tensor, c0: Optional[Tensor],
                  c0_r: Optional[Tensor], lengths: Optional[Tensor], cell: str, activation: str,
@@ -163,8 +167,12 @@ def forward_pair(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
                              ((_np(w_ih), _np(w_hh), _np(b_ih), _np(b_hh)),
                               (_np(w_ih_r), _np(w_hh_r), _np(b_ih_r), _np(b_hh_r))),
                              (_np(h0), _np(h0_r)), (_np(c0), _np(c0_r)), _np(lengths), training,
-                             padding_zero)
+                             padding_zero, guarded=False)
     return _forward_tensors(x, *outs[0]) + _forward_tensors(x, *outs[1])
+
+
+forward_pair = torch.library.custom_op("rnnkern::forward_pair", mutates_args=(),
+                                     device_types="cpu")(_forward_pair_impl)
 
 
 @forward_pair.register_fake
@@ -173,8 +181,7 @@ def _(x, w_ih, w_hh, b_ih, b_hh, w_ih_r, w_hh_r, b_ih_r, b_hh_r, h0, h0_r, c0, c
     return _forward_fake(x, w_hh, cell, training) + _forward_fake(x, w_hh_r, cell, training)
 
 
-@torch.library.custom_op("rnnkern::backward_pair", mutates_args=(), device_types="cpu")
-def backward_pair(ws: Tensor, ws_r: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, w_ih_r: Tensor,
+def _backward_pair_impl(ws: Tensor, ws_r: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, w_ih_r: Tensor,
                   w_hh_r: Tensor, lengths: Optional[Tensor], dy: Optional[Tensor],
                   dy_r: Optional[Tensor], dhT: Optional[Tensor], dhT_r: Optional[Tensor],
                   dcT: Optional[Tensor], dcT_r: Optional[Tensor], cell: str, activation: str
@@ -184,11 +191,15 @@ def backward_pair(ws: Tensor, ws_r: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tenso
     sum), dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, then the same six for the reversed direction."""
     xn, L = np.ascontiguousarray(_np(x)), _np(lengths)
     grads = _fn._backward_pair(
-        cell, [_fn.Workspace(cell, activation, xn, _np(w), _np(u), L, _np(b), d == 1)
+        cell, [_fn.Workspace(cell, activation, xn, _np(w), _np(u), L, _np(b), d == 1, guarded=False)
                for d, (w, u, b) in enumerate(((w_ih, w_hh, ws), (w_ih_r, w_hh_r, ws_r)))],
         (_np(dy), _np(dy_r)), (_np(dhT), _np(dhT_r)), (_np(dcT), _np(dcT_r)))
     g, g_r = (_grad_tensors(x, gd) for gd in grads)
     return (g[0] + g_r[0],) + g[1:] + g_r[1:]
+
+
+backward_pair = torch.library.custom_op("rnnkern::backward_pair", mutates_args=(),
+                                      device_types="cpu")(_backward_pair_impl)
 
 
 @backward_pair.register_fake
@@ -212,7 +223,7 @@ def _backward_autograd_pair(ctx, dy, dhT, dcT, _dws, dy_r, dhT_r, dcT_r, _dws_r)
                            "workspace for backward; call it with training=True")
     x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, ws, ws_r = ctx.saved_tensors
     lstm = cells.get(ctx.cell).has_cell
-    g = backward_pair(ws, ws_r, x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, dy, dy_r, dhT, dhT_r,
+    g = _backward_op(ctx, backward_pair, _backward_pair_impl)(ws, ws_r, x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, dy, dy_r, dhT, dhT_r,
                       dcT if lstm else None, dcT_r if lstm else None, ctx.cell, ctx.activation)
     dx, (dw_ih, dw_hh, db_ih, db_hh, dh0, dc0), (dw_ih_r, dw_hh_r, db_ih_r, db_hh_r, dh0_r, dc0_r) = \
         g[0], g[1:7], g[7:]
@@ -224,3 +235,47 @@ def _backward_autograd_pair(ctx, dy, dhT, dcT, _dws, dy_r, dhT_r, dcT_r, _dws_r)
 
 forward_pair.register_autograd(_backward_autograd_pair, setup_context=_setup_context_pair)
 backward_pair.register_autograd(_no_double_backward, setup_context=_setup_backward)
+
+
+# ---- eager calls: the same implementations, past the dispatcher ------------------------------------
+# In plain eager mode a custom op's Python layers (schema defaults, dispatch, its autograd wrapper)
+# cost more than the kernels of a small layer; there the layers run the implementations under a
+# torch.autograd.Function with the same context and backward. Tracing (torch.compile, export) and
+# any dispatch mode still see the ops.
+
+def _eager():
+    return not (torch.compiler.is_compiling() or torch.compiler.is_exporting()) and \
+        torch._C._len_torch_dispatch_stack() == 0
+
+
+def _backward_op(ctx, op, impl):
+    """The backward's op, or past the dispatcher its implementation; never when a graph of the
+    backward is being recorded (create_graph=True), where the op's autograd refuses double backward"""
+    return impl if getattr(ctx, "eager", False) and not torch.is_grad_enabled() else op
+
+
+class _Eager(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, impl, setup_context, backward_fn, *inputs):
+        output = impl(*inputs)
+        setup_context(ctx, inputs, output)
+        ctx.eager, ctx.backward_fn = True, backward_fn
+        return output
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, None, None) + tuple(ctx.backward_fn(ctx, *grads))
+
+
+def layer_forward(*inputs):
+    """rnnkern::forward(*inputs), past the dispatcher in eager mode"""
+    if _eager():
+        return _Eager.apply(_forward_impl, _setup_context, _backward_autograd, *inputs)
+    return forward(*inputs)
+
+
+def layer_forward_pair(*inputs):
+    """rnnkern::forward_pair(*inputs), past the dispatcher in eager mode"""
+    if _eager():
+        return _Eager.apply(_forward_pair_impl, _setup_context_pair, _backward_autograd_pair, *inputs)
+    return forward_pair(*inputs)
