@@ -10,6 +10,7 @@ Each contender runs in its own process (worker.py, with its users' environment: 
 contenders take turns, one batch of calls at a time; a batch lasts about --batch-s seconds and its
 time per call is one sample; rows report medians of --reps samples.
 """
+import functools
 import time
 
 from .contenders import RNNKERN, TORCH, numpy_call, torch_call, torch_module
@@ -35,8 +36,8 @@ def build(torch, way, mode, T, B, I, H, seed):
         import rnnkern
         handle = rnnkern.pack_lstm(p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
         if way == "LSTMStream.step":
-            step, x_t = rnnkern.LSTMStream(handle, B).step, p["x"][0]
-            return lambda: step(x_t)
+            # the bound step itself, as a caller's loop calls it: no extra Python frame
+            return functools.partial(rnnkern.LSTMStream(handle, B).step, p["x"][0])
         x, dy = p["x"], p["dy"]
         if mode == "inference":
             return lambda: handle.forward(x)
