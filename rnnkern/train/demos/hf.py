@@ -17,7 +17,7 @@ product 3, a loss value 1):
 
 Each run stops early once solved. The report gives the success rate over seeds, the final test MSE
 and the passes each solved run needed. `full=True` (`python -m rnnkern demo hf --full`) runs
-T = 50, 100 and 200 over FULL_SEEDS seeds with larger budgets (about 15 minutes of one core).
+T = 50, 100 and 200 over FULL_SEEDS seeds with larger budgets (about 30 minutes of one core).
 """
 import numpy as np
 
@@ -34,7 +34,7 @@ SETTINGS = {20: dict(budget=200_000, hf_batch=200, curvature_batch=40, batch=100
             50: dict(budget=800_000, hf_batch=500, curvature_batch=100, batch=100, hidden=HIDDEN),
             100: dict(budget=1_500_000, hf_batch=1000, curvature_batch=200, batch=100, hidden=HIDDEN),
             200: dict(budget=1_500_000, hf_batch=1000, curvature_batch=200, batch=100, hidden=HIDDEN)}
-FULL_SEEDS = 3  # --full: T = 50, 100, 200 x 3 seeds, about 15 minutes on one core
+FULL_SEEDS = 3  # --full: T = 50, 100, 200 x 3 seeds, about 30 minutes of one core
 
 
 def make_net(method, hidden, rng):
