@@ -1,6 +1,7 @@
 """The hf demo's core at a small size with fixed seeds: Hessian-free optimisation solves the adding
 problem where momentum, with the same budget of sequence passes, does not."""
 import numpy as np
+import pytest
 
 from rnnkern.__main__ import main
 from rnnkern.train.demos import hf
@@ -29,6 +30,13 @@ def test_hf_demo_reports_success_rates(capsys):
     assert main(["demo", "hf", "--quick", "--no-plot"]) == 0
     out = capsys.readouterr().out
     assert "success rate over seeds" in out and "HF" in out
+
+
+def test_hf_demo_saves_its_learning_curves_when_matplotlib_is_installed(tmp_path):
+    pytest.importorskip("matplotlib")
+    r = hf.run(seed=0, quick=True, out=str(tmp_path), log=quiet)
+    png = tmp_path / "hf.png"
+    assert r["figure"] == str(png) and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_budget_is_counted_the_same_way_for_every_method():

@@ -84,7 +84,7 @@ class HessianFree:
 
     1. the loss f and gradient g on `batch`;
     2. conjugate gradient on (G + lambda I) d = -g, G the Gauss-Newton matrix on the smaller
-       `curvature_batch` (rnnkern.train.curvature), preconditioned by Martens' diagonal
+       `curvature_batch` (rnnkern.train.curvature), optionally preconditioned by Martens' diagonal
        M = (diag(F) + lambda)^xi, F the mean over the curvature batch's sequences of their
        gradients' outer products (curvature.mean_squared_case_gradients), xi = `precondition`;
        started from `decay` times the previous
@@ -102,7 +102,8 @@ class HessianFree:
     2010), cg_tol 5e-4 (Martens 2010), max_cg 250 (Martens 2010), backtrack 1.3 (Martens 2010),
     decay 0.95 (Martens & Sutskever 2012), structural mu = 0 (off; Martens & Sutskever 2011 use
     1/30 for their pathological problems: G + lambda mu S + lambda I, with S the hidden states'
-    Gauss-Newton matrix), precondition xi = 0.75 (Martens 2010; 0 is no preconditioner, M = I).
+    Gauss-Newton matrix), precondition xi = 0 (no preconditioner, M = I; Martens 2010 uses 0.75,
+    which on the hf demo's adding problem solved fewer runs for more passes: docs/hessian-free.md).
     Martens sums F over the gradient's minibatch; here it is the curvature minibatch's, whose
     sequences cost a forward and backward each, alone. `passes` counts sequence passes spent: 2 per
     sequence for a gradient (forward and backward; also per sequence of the preconditioner), 3
@@ -110,7 +111,7 @@ class HessianFree:
     """
 
     def __init__(self, model, loss, *, damping=1.0, structural=0.0, max_cg=250, cg_tol=5e-4,
-                 decay=0.95, backtrack=1.3, boost=1.5, drop=2 / 3, line_search=8, precondition=0.75):
+                 decay=0.95, backtrack=1.3, boost=1.5, drop=2 / 3, line_search=8, precondition=0.0):
         from . import curvature
         if damping <= 0 or structural < 0 or max_cg < 1 or not 0 <= decay <= 1 or backtrack <= 1:
             raise ValueError(f"expected damping > 0, structural >= 0, max_cg >= 1, 0 <= decay <= 1 and "

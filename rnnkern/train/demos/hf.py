@@ -17,7 +17,7 @@ product 3, a loss value 1):
 
 Each run stops early once solved. The report gives the success rate over seeds, the final test MSE
 and the passes each solved run needed. `full=True` (`python -m rnnkern demo hf --full`) runs
-T = 50, 100 and 200 over 5 seeds with larger budgets (a long run).
+T = 50, 100 and 200 over FULL_SEEDS seeds with larger budgets (about 30 minutes of one core).
 """
 import numpy as np
 
@@ -32,8 +32,9 @@ BASELINE_MSE = 1 / 6
 # per length: budget in sequence passes, HF gradient / curvature minibatch, momentum minibatch
 SETTINGS = {20: dict(budget=200_000, hf_batch=200, curvature_batch=40, batch=100, hidden=16),
             50: dict(budget=800_000, hf_batch=500, curvature_batch=100, batch=100, hidden=HIDDEN),
-            100: dict(budget=2_000_000, hf_batch=1000, curvature_batch=200, batch=100, hidden=HIDDEN),
-            200: dict(budget=4_000_000, hf_batch=1000, curvature_batch=200, batch=100, hidden=HIDDEN)}
+            100: dict(budget=1_500_000, hf_batch=1000, curvature_batch=200, batch=100, hidden=HIDDEN),
+            200: dict(budget=1_500_000, hf_batch=1000, curvature_batch=200, batch=100, hidden=HIDDEN)}
+FULL_SEEDS = 3  # --full: T = 50, 100, 200 x 3 seeds, about 30 minutes of one core
 
 
 def make_net(method, hidden, rng):
@@ -54,9 +55,9 @@ def test_mse(net, test):
     return 2 * curvature.loss_value(net, losses.mse, test)  # losses.mse is half the squared error
 
 
-def train_hf(net, T, rng, test, *, budget, hf_batch, curvature_batch, log=silent, **_):
-    """HessianFree until solved or out of budget -> curve [(passes, test MSE)]"""
-    hf = optim.HessianFree(net, losses.mse)
+def train_hf(net, T, rng, test, *, budget, hf_batch, curvature_batch, hf_options=None, log=silent, **_):
+    """HessianFree (its defaults, or hf_options) until solved or out of budget -> curve [(passes, test MSE)]"""
+    hf = optim.HessianFree(net, losses.mse, **(hf_options or {}))
     curve = [(0, test_mse(net, test))]
     while hf.passes < budget and curve[-1][1] >= SOLVED:
         r = hf.step(problem(hf_batch, T, rng), problem(curvature_batch, T, rng))
@@ -114,7 +115,7 @@ def summary(curves):
 @one_thread
 def run(seed=0, quick=False, full=False, plot=True, out=".", log=print):
     clock = Stopwatch()
-    lengths, seeds = ((20,), (seed,)) if quick else ((50, 100, 200), range(seed, seed + 5)) if full \
+    lengths, seeds = ((20,), (seed,)) if quick else ((50, 100, 200), range(seed, seed + FULL_SEEDS)) if full \
         else ((50,), (seed, seed + 1))
     log(f"hf (slide 28, the fourth way): the adding problem with a tanh RNN; HF vs momentum from PyTorch's "
         f"init vs momentum from an ESN init, the same budget of sequence passes; solved: test MSE < {SOLVED} "
@@ -146,17 +147,19 @@ def run(seed=0, quick=False, full=False, plot=True, out=".", log=print):
     plt = pyplot(plot, log)
     figure = None
     if plt is not None:
-        fig, axes = plt.subplots(1, len(lengths), figsize=(5 * len(lengths), 3.5), squeeze=False)
+        fig, axes = plt.subplots(1, len(lengths), figsize=(4.5 * len(lengths) + 2, 3.5), squeeze=False)
         colours = dict(zip(METHODS, ("C0", "C1", "C2")))
         for ax, T in zip(axes[0], lengths):
             for sd in seeds:
                 for m, c in all_curves[(T, sd)].items():
                     p, e = zip(*c)
-                    ax.plot(p, e, color=colours[m], alpha=0.8, label=m if sd == seeds[0] else None)
+                    ax.plot(np.divide(p, 1e6), e, color=colours[m], alpha=0.8, label=m if sd == seeds[0] else None)
             ax.axhline(BASELINE_MSE, color="gray", ls="--", label="predict the mean")
             ax.axhline(SOLVED, color="gray", ls=":", label="solved")
-            ax.set(title=f"adding problem, T = {T}", xlabel="sequence passes", ylabel="test MSE", yscale="log")
-            ax.legend()
+            ax.set(title=f"adding problem, T = {T}", xlabel="sequence passes (millions)", ylabel="test MSE",
+                   yscale="log")
+        # beside the last panel, not over the curves
+        axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1))
         figure = save(fig, out, "hf", log)
     log(f"  done in {clock}")
     return dict(results={f"{m}@{T}/{sd}": r for (T, sd, m), r in results.items()},
