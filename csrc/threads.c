@@ -161,7 +161,7 @@ void rk_parallel_for(int64_t n, int nthreads, rk_range_fn fn, void *ctx)
         for (int64_t i = 0; i < n; ++i) fn(ctx, i);
         return;
     }
-    char region[2];
+    int64_t region[2];
     rk_tsan_fork(region);
 #pragma omp parallel for schedule(static) num_threads(nthreads)
     for (int64_t i = 0; i < n; ++i) {
