@@ -11,6 +11,27 @@
 #define RK_X86_64 1
 #endif
 
+/* An OpenMP region's fork and join, told to ThreadSanitizer (RNNKERN_SANITIZE=thread), which cannot
+ * see them inside libgomp (not built with it); nothing in any other build. The caller's work before
+ * rk_tsan_fork happens before each thread's after rk_tsan_enter; each thread's before rk_tsan_leave
+ * happens before the caller's after rk_tsan_join. No edge links two threads of the team, so races
+ * between them still show. `region`: an object of at least 16 bytes, unique to the call (TSan
+ * keeps one sync object per 8-byte word: fork and join need two, or the team's threads would be
+ * linked through the join). */
+#ifdef RK_SANITIZE_THREAD
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+static inline void rk_tsan_fork(const void *region) { __tsan_release((char *)region); }
+static inline void rk_tsan_enter(const void *region) { __tsan_acquire((char *)region); }
+static inline void rk_tsan_leave(const void *region) { __tsan_release((char *)region + 8); }
+static inline void rk_tsan_join(const void *region) { __tsan_acquire((char *)region + 8); }
+#else
+static inline void rk_tsan_fork(const void *region) { (void)region; }
+static inline void rk_tsan_enter(const void *region) { (void)region; }
+static inline void rk_tsan_leave(const void *region) { (void)region; }
+static inline void rk_tsan_join(const void *region) { (void)region; }
+#endif
+
 /* Runs fn(ctx, i) for i in [0, n) on up to nthreads threads (static schedule); with one thread it
  * never enters an OpenMP region, which keeps a forked child safe. */
 typedef void (*rk_range_fn)(void *ctx, int64_t i);

@@ -42,7 +42,7 @@
 
 static volatile int in_forked_child;
 /* OpenMP's thread-count setting is per OS thread; this one holds for kernels called from any thread */
-static volatile int requested_threads; /* 0: not set */
+static int requested_threads; /* 0: not set; atomic: set and read from any Python thread */
 
 #ifndef _WIN32 /* Windows has no fork */
 static void mark_forked_child(void) { in_forked_child = 1; }
@@ -56,7 +56,7 @@ __attribute__((constructor)) static void register_fork_handler(void)
 void rk_set_num_threads(int n)
 {
     if (n < 1) return;
-    requested_threads = n;
+    __atomic_store_n(&requested_threads, n, __ATOMIC_RELAXED);
     omp_set_num_threads(n);
 }
 
@@ -64,7 +64,7 @@ void rk_set_num_threads(int n)
 int rk_get_num_threads(void)
 {
     if (in_forked_child) return 1;
-    const int omp = omp_get_max_threads(), want = requested_threads;
+    const int omp = omp_get_max_threads(), want = __atomic_load_n(&requested_threads, __ATOMIC_RELAXED);
     return want > 0 && want < omp ? want : omp;
 }
 
@@ -171,6 +171,13 @@ void rk_parallel_for(int64_t n, int nthreads, rk_range_fn fn, void *ctx)
         for (int64_t i = 0; i < n; ++i) fn(ctx, i);
         return;
     }
+    int64_t region[2];
+    rk_tsan_fork(region);
 #pragma omp parallel for schedule(static) num_threads(nthreads)
-    for (int64_t i = 0; i < n; ++i) fn(ctx, i);
+    for (int64_t i = 0; i < n; ++i) {
+        rk_tsan_enter(region);
+        fn(ctx, i);
+        rk_tsan_leave(region);
+    }
+    rk_tsan_join(region);
 }

@@ -424,3 +424,20 @@ def test_plot(tmp_path):
     rows = [dict(_row(torch_s=2.0), x_torch=2.0), dict(_row(threads=2, torch_s=3.0), x_torch=3.0)]
     assert output.plot(rows, tmp_path / "b.png", {1: 100.0, 2: 200.0})
     assert (tmp_path / "b.png").stat().st_size > 0
+
+
+def test_subnormal_bench_times_a_normal_and_a_subnormal_problem(tmp_path, monkeypatch, capsys, isa, threads):
+    """bench --subnormal: the normal problem's y holds no subnormal at any step, the other's only
+    subnormals (an LSTM or GRU state left to decay from 0.5 turns subnormal within some 300 steps)."""
+    from rnnkern.bench import subnormal
+
+    for name, value in (("T", 600), ("B", 2), ("H", 8)):
+        monkeypatch.setattr(subnormal, name, value)
+    path = tmp_path / "s.json"
+    assert bench.main(["--subnormal", "--isa", isa, "--reps", "1", "--json", str(path)]) == 0
+    doc = json.loads(path.read_text())
+    assert doc["isa"] == isa and [r["cell"] for r in doc["subnormal"]] == ["lstm", "gru", "rnn"]
+    for row in doc["subnormal"]:
+        assert row["normal"]["subnormal_share"] == 0 and row["subnormal"]["subnormal_share"] == 1, row
+        assert row["normal"]["s"] > 0 and row["ratio"] > 0
+    assert "subnormal share of y" in capsys.readouterr().out

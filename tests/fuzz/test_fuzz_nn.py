@@ -8,7 +8,8 @@ from hypothesis import given, strategies as st
 
 import rnnkern
 from rnnkern import nn, reference
-from hostile import CASES, FLOATS, SAME_VALUES, apply_layout, close, expect_refusal, lengths, tally, values
+from hostile import (CASES, FLOATS, SAME_VALUES, apply_layout, close, expect_refusal, lengths, reference_dtype, tally,
+                     values)
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
               pytest.mark.filterwarnings("ignore::RuntimeWarning")]
@@ -92,19 +93,21 @@ def layer_case(draw):
 
 
 def _reference(layer, case):
-    """y, final states and every gradient of the layer, from a stack of reference cells (float64)."""
+    """y, final states and every gradient of the layer, from a stack of reference cells (float64, or
+    see reference_dtype)."""
     kind, _, act = case["cell"].partition("-")
     kw = {"activation": act} if act else {}
-    p = {k: v.astype(np.float64) for k, v in layer.state_dict().items()}
+    rdt = reference_dtype(case["cell"], case["dtype"])
+    p = {k: v.astype(rdt) for k, v in layer.state_dict().items()}
     L, B, H = case["L"], case["B"], case["H"]
     names = ("h0", "c0") if kind == "lstm" else ("h0",)
     if case["state_values"] is not None:
-        starts = [s.astype(np.float64) for s in case["state_values"]]
+        starts = [s.astype(rdt) for s in case["state_values"]]
     elif layer.learn_initial_state:
         starts = [np.stack([np.broadcast_to(p[f"{n}_l{k}"], (B, H)) for k in range(L)]) for n in names]
     else:
-        starts = [np.zeros((L, B, H)) for _ in names]
-    inp, caches, finals = case["x_values"].astype(np.float64), [], []
+        starts = [np.zeros((L, B, H), rdt) for _ in names]
+    inp, caches, finals = case["x_values"].astype(rdt), [], []
     for k in range(L):
         b = (p.get(f"bias_ih_l{k}"), p.get(f"bias_hh_l{k}"))
         states = {n: s[k] for n, s in zip(names, starts)}
@@ -112,8 +115,8 @@ def _reference(layer, case):
                                                      lengths=case["lengths_values"], **states, **kw)
         inp, caches = out[0], caches + [out[-1]]
         finals.append(out[1:-1])
-    grads, d = {}, case["dy_values"].astype(np.float64)
-    dstart = [np.zeros((L, B, H)) for _ in names]
+    grads, d = {}, case["dy_values"].astype(rdt)
+    dstart = [np.zeros((L, B, H), rdt) for _ in names]
     for k in reversed(range(L)):
         g = getattr(reference, f"{kind}_backward")(caches[k], d)
         grads[f"weight_ih_l{k}"], grads[f"weight_hh_l{k}"] = g.dw_ih, g.dw_hh
