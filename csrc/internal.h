@@ -47,7 +47,7 @@ typedef struct rk_step_barrier {
     _Alignas(64) volatile int generation;
     volatile int sleepers;
     int n;
-    volatile double spin_s; /* how long a waiter spins before it sleeps (threads.c) */
+    int spin_ns; /* how long a waiter spins before it sleeps (threads.c), atomic */
 } rk_step_barrier;
 void rk_step_barrier_init(rk_step_barrier *b, int n);
 void rk_step_barrier_wait(rk_step_barrier *b);

@@ -29,15 +29,15 @@
 #endif
 #include <stdio.h>
 
-/* How long a waiter spins before it sleeps, in seconds: longer than a step's imbalance, while a
+/* How long a waiter spins before it sleeps, in nanoseconds: longer than a step's imbalance, while a
  * pause costs 1-140 cycles by CPU, so the budget is time, not a count of pauses. A few
  * microseconds when the team outnumbers the processors (the thread it waits for may need this
  * core), as libgomp throttles its own spinning; and each wait of a call that had to sleep halves
- * it, down to RK_SPIN_MIN_S: when another process holds a core, a spinning waiter only takes
+ * it, down to RK_SPIN_MIN_NS: when another process holds a core, a spinning waiter only takes
  * time from the thread it waits for. */
-#define RK_SPIN_S 50e-6
-#define RK_SPIN_OVERSUBSCRIBED_S 2e-6
-#define RK_SPIN_MIN_S 1e-6
+#define RK_SPIN_NS 50000
+#define RK_SPIN_OVERSUBSCRIBED_NS 2000
+#define RK_SPIN_MIN_NS 1000
 #define RK_SPIN_CHECK 32 /* pauses between looks at the clock */
 
 static volatile int in_forked_child;
@@ -93,7 +93,7 @@ void rk_step_barrier_init(rk_step_barrier *b, int n)
     b->arrived = b->generation = b->sleepers = 0;
     b->n = n;
     /* omp_get_num_procs asks the kernel for the affinity mask: a syscall, so only for a team */
-    b->spin_s = n > 1 && n > omp_get_num_procs() ? RK_SPIN_OVERSUBSCRIBED_S : RK_SPIN_S;
+    b->spin_ns = n > 1 && n > omp_get_num_procs() ? RK_SPIN_OVERSUBSCRIBED_NS : RK_SPIN_NS;
 }
 
 /* rk_sleep_while sleeps while *addr == val (returns at once if it is not; may return early) */
@@ -149,19 +149,20 @@ void rk_step_barrier_wait(rk_step_barrier *b)
         if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST) > 0) rk_wake_all(&b->generation);
         return;
     }
-    const double budget = b->spin_s, t0 = omp_get_wtime();
+    const int budget = __atomic_load_n(&b->spin_ns, __ATOMIC_RELAXED);
+    const double t0 = omp_get_wtime();
     do {
         for (int i = 0; i < RK_SPIN_CHECK; ++i) {
             if (__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) != gen) return;
             RK_SPIN_PAUSE();
         }
-    } while (omp_get_wtime() - t0 < budget);
+    } while ((omp_get_wtime() - t0) * 1e9 < budget);
     __atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&b->generation, __ATOMIC_SEQ_CST) == gen)
         rk_sleep_while(&b->generation, gen);
     __atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
-    /* a racy halving among waiters: any of their values is a valid budget */
-    if (budget > RK_SPIN_MIN_S) b->spin_s = budget / 2;
+    /* waiters may halve it at once: any of their values is a valid budget */
+    if (budget > RK_SPIN_MIN_NS) __atomic_store_n(&b->spin_ns, budget / 2, __ATOMIC_RELAXED);
 }
 
 void rk_parallel_for(int64_t n, int nthreads, rk_range_fn fn, void *ctx)
