@@ -29,13 +29,14 @@
 #endif
 #include <stdio.h>
 
-/* How long a waiter spins before it sleeps, in nanoseconds: longer than a step's imbalance, while a
- * pause costs 1-140 cycles by CPU, so the budget is time, not a count of pauses. A few
- * microseconds when the team outnumbers the processors (the thread it waits for may need this
- * core), as libgomp throttles its own spinning; and each wait of a call that had to sleep halves
- * it, down to RK_SPIN_MIN_NS: when another process holds a core, a spinning waiter only takes
- * time from the thread it waits for. */
-#define RK_SPIN_NS 50000
+/* How long a waiter spins before it sleeps, in nanoseconds: longer than a step's imbalance (a step
+ * that also projects a chunk of inputs can end hundreds of microseconds apart: 50 us measured 25%
+ * slower than 300 at (100,8,256,256) on 2 threads), and time, not a count of pauses, since a pause
+ * costs 1-140 cycles by CPU. A few microseconds when the team outnumbers the processors (the
+ * thread it waits for may need this core), as libgomp throttles its own spinning; and each wait
+ * of a call that had to sleep halves it, down to RK_SPIN_MIN_NS: when another process holds a
+ * core, a spinning waiter only takes time from the thread it waits for. */
+#define RK_SPIN_NS 300000
 #define RK_SPIN_OVERSUBSCRIBED_NS 2000
 #define RK_SPIN_MIN_NS 1000
 #define RK_SPIN_CHECK 32 /* pauses between looks at the clock */
