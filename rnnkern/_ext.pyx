@@ -435,7 +435,7 @@ def cell_backward(str cell, str activation, x, w_ih, w_hh, lengths, ws, dy, dhT,
 
 
 cdef _run_pair(int ci, int which, rk_cell_args *a, dt, dt_second, str cell, str activation,
-               str what, str mode):
+               str mode):
     # one pair call (which: 0 forward, 1 backward) on a[0], a[1], its status and verbose line
     if dt_second != dt:
         raise ValueError(f"internal: both directions must be {dt}")
@@ -447,7 +447,7 @@ cdef _run_pair(int ci, int which, rk_cell_args *a, dt, dt_second, str cell, str 
         t0 = _clock(verbose)
         st = fn(a)
         t1 = _clock(verbose)
-    _check_status(st, f"{cell}_{what}")
+    _check_status(st, f"{cell}_{('forward', 'backward')[which]}")
     if verbose:
         _verbose.cell(cell, activation, mode + "_pair", a[0].T, a[0].B, a[0].In, a[0].H, dt.name,
                       ISA_NAMES[rk_isa_active()], rk_get_num_threads(), t1 - t0)
@@ -465,7 +465,7 @@ def cell_forward_pair(str cell, str activation, tuple first, tuple second):
         x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT, cT, ws, reverse = args
         _forward_args(&a[d], spec, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, y, hT,
                       cT, ws, reverse)
-    _run_pair(ci, 0, a, first[0].dtype, second[0].dtype, cell, activation, "forward",
+    _run_pair(ci, 0, a, first[0].dtype, second[0].dtype, cell, activation,
               "forward_training" if first[11] is not None else "forward_inference")
 
 
@@ -481,7 +481,7 @@ def cell_backward_pair(str cell, str activation, tuple first, tuple second):
          dh_norms, reverse) = args
         _backward_args(&a[d], spec, activation, x, w_ih, w_hh, lengths, ws, dy, dhT, dcT, dx,
                        dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, dh_norms, reverse)
-    _run_pair(ci, 1, a, first[0].dtype, second[0].dtype, cell, activation, "backward", "backward")
+    _run_pair(ci, 1, a, first[0].dtype, second[0].dtype, cell, activation, "backward")
 
 
 def cell_jvp(str cell, str activation, x, w_ih, w_hh, lengths, ws, dx, dw_ih, dw_hh, db_ih, db_hh,

@@ -97,13 +97,14 @@ class _RNNBase(nn.RNNBase):
             zeros = checked.new_zeros((self.num_layers * (2 if self.bidirectional else 1), B,
                                        self.hidden_size))
             hx = (zeros, zeros) if lstm else zeros
-        elif not packed:
-            hx = self._hx_dims(hx, is_batched)
-        if packed and hx is not None:  # what torch.nn's packed path does first, and what it raises
+        elif packed:  # torch.nn's packed path permutes hx first, and its kernel checks the type
             self.permute_hidden(hx, input.sorted_indices)
             self._check_hx_type(hx)
+        else:
+            hx = self._hx_dims(hx, is_batched)
         self.check_forward_args(checked, hx, batch_sizes)
-        self._check_hx_type(hx)
+        if not packed:  # after torch.nn's shape checks, as its kernel's
+            self._check_hx_type(hx)
         # what torch.nn's own kernels refuse after these checks, with the same exception type
         if not packed and input.size(1 if self.batch_first else 0) == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")

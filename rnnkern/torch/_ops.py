@@ -47,10 +47,10 @@ def _backward_direction(cell, activation, x, w_ih, w_hh, lengths, ws, dy, dhT, d
                          dy, dhT, dcT, None, reverse)
 
 
-def _forward_impl(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor], b_hh: Optional[Tensor],
-            h0: Tensor, c0: Optional[Tensor], lengths: Optional[Tensor], cell: str, activation: str,
-            reverse: bool, training: bool, padding_zero: bool
-            ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _forward_impl(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
+                  b_hh: Optional[Tensor], h0: Tensor, c0: Optional[Tensor],
+                  lengths: Optional[Tensor], cell: str, activation: str, reverse: bool,
+                  training: bool, padding_zero: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """x (T,B,I) -> y (T,B,H), hT (B,H), cT (B,H) (LSTM; else empty), ws (flat; empty unless
     training). lengths (B,) int64 or None; padding_zero: x is zero past every sequence's end."""
     L = _np(lengths)
@@ -67,7 +67,8 @@ def _forward_tensors(x, y, hT, cT, ws):
             torch.from_numpy(ws.buffer) if ws is not None else empty.clone())
 
 
-forward = torch.library.custom_op("rnnkern::forward", mutates_args=(), device_types="cpu")(_forward_impl)
+forward = torch.library.custom_op("rnnkern::forward", mutates_args=(),
+                                  device_types="cpu")(_forward_impl)
 
 
 @forward.register_fake
@@ -84,9 +85,9 @@ def _forward_fake(x, w_hh, cell, training):
 
 
 def _backward_impl(ws: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, lengths: Optional[Tensor],
-             dy: Optional[Tensor], dhT: Optional[Tensor], dcT: Optional[Tensor], cell: str,
-             activation: str, reverse: bool
-             ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+                   dy: Optional[Tensor], dhT: Optional[Tensor], dcT: Optional[Tensor], cell: str,
+                   activation: str, reverse: bool
+                   ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """BPTT through rnnkern::forward -> dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0 (LSTM; else empty).
     Missing dy / dhT / dcT mean zeros."""
     g = _backward_direction(cell, activation, _np(x), _np(w_ih),
@@ -94,7 +95,8 @@ def _backward_impl(ws: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, lengths: O
     return _grad_tensors(x, g)
 
 
-backward = torch.library.custom_op("rnnkern::backward", mutates_args=(), device_types="cpu")(_backward_impl)
+backward = torch.library.custom_op("rnnkern::backward", mutates_args=(),
+                                   device_types="cpu")(_backward_impl)
 
 
 def _grad_tensors(x, g):
@@ -156,11 +158,12 @@ backward.register_autograd(_no_double_backward, setup_context=_setup_backward)
 # ---- a bidirectional layer: both directions in one call ------------------------------------------
 
 def _forward_pair_impl(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
-                 b_hh: Optional[Tensor], w_ih_r: Tensor, w_hh_r: Tensor, b_ih_r: Optional[Tensor],
-                 b_hh_r: Optional[Tensor], h0: Tensor, h0_r: Tensor, c0: Optional[Tensor],
-                 c0_r: Optional[Tensor], lengths: Optional[Tensor], cell: str, activation: str,
-                 training: bool, padding_zero: bool
-                 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+                       b_hh: Optional[Tensor], w_ih_r: Tensor, w_hh_r: Tensor,
+                       b_ih_r: Optional[Tensor], b_hh_r: Optional[Tensor], h0: Tensor,
+                       h0_r: Tensor, c0: Optional[Tensor], c0_r: Optional[Tensor],
+                       lengths: Optional[Tensor], cell: str, activation: str, training: bool,
+                       padding_zero: bool
+                       ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """rnnkern::forward of a layer's forward direction and, its parameters and states named `_r`,
     of its reversed one, at once -> y, hT, cT, ws, y_r, hT_r, cT_r, ws_r."""
     outs = _fn._forward_pair(cell, activation, _np(x),
@@ -172,7 +175,7 @@ def _forward_pair_impl(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Ten
 
 
 forward_pair = torch.library.custom_op("rnnkern::forward_pair", mutates_args=(),
-                                     device_types="cpu")(_forward_pair_impl)
+                                       device_types="cpu")(_forward_pair_impl)
 
 
 @forward_pair.register_fake
@@ -181,12 +184,13 @@ def _(x, w_ih, w_hh, b_ih, b_hh, w_ih_r, w_hh_r, b_ih_r, b_hh_r, h0, h0_r, c0, c
     return _forward_fake(x, w_hh, cell, training) + _forward_fake(x, w_hh_r, cell, training)
 
 
-def _backward_pair_impl(ws: Tensor, ws_r: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor, w_ih_r: Tensor,
-                  w_hh_r: Tensor, lengths: Optional[Tensor], dy: Optional[Tensor],
-                  dy_r: Optional[Tensor], dhT: Optional[Tensor], dhT_r: Optional[Tensor],
-                  dcT: Optional[Tensor], dcT_r: Optional[Tensor], cell: str, activation: str
-                  ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
-                             Tensor, Tensor, Tensor, Tensor, Tensor]:
+def _backward_pair_impl(ws: Tensor, ws_r: Tensor, x: Tensor, w_ih: Tensor, w_hh: Tensor,
+                        w_ih_r: Tensor, w_hh_r: Tensor, lengths: Optional[Tensor],
+                        dy: Optional[Tensor], dy_r: Optional[Tensor], dhT: Optional[Tensor],
+                        dhT_r: Optional[Tensor], dcT: Optional[Tensor], dcT_r: Optional[Tensor],
+                        cell: str, activation: str
+                        ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
+                                   Tensor, Tensor, Tensor, Tensor, Tensor]:
     """BPTT through rnnkern::forward_pair, both directions at once -> dx (the two directions'
     sum), dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, then the same six for the reversed direction."""
     xn, L = np.ascontiguousarray(_np(x)), _np(lengths)
@@ -199,7 +203,7 @@ def _backward_pair_impl(ws: Tensor, ws_r: Tensor, x: Tensor, w_ih: Tensor, w_hh:
 
 
 backward_pair = torch.library.custom_op("rnnkern::backward_pair", mutates_args=(),
-                                      device_types="cpu")(_backward_pair_impl)
+                                        device_types="cpu")(_backward_pair_impl)
 
 
 @backward_pair.register_fake
@@ -223,8 +227,9 @@ def _backward_autograd_pair(ctx, dy, dhT, dcT, _dws, dy_r, dhT_r, dcT_r, _dws_r)
                            "workspace for backward; call it with training=True")
     x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, ws, ws_r = ctx.saved_tensors
     lstm = cells.get(ctx.cell).has_cell
-    g = _backward_op(ctx, backward_pair, _backward_pair_impl)(ws, ws_r, x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, dy, dy_r, dhT, dhT_r,
-                      dcT if lstm else None, dcT_r if lstm else None, ctx.cell, ctx.activation)
+    g = _backward_op(ctx, backward_pair, _backward_pair_impl)(
+        ws, ws_r, x, w_ih, w_hh, w_ih_r, w_hh_r, lengths, dy, dy_r, dhT, dhT_r,
+        dcT if lstm else None, dcT_r if lstm else None, ctx.cell, ctx.activation)
     dx, (dw_ih, dw_hh, db_ih, db_hh, dh0, dc0), (dw_ih_r, dw_hh_r, db_ih_r, db_hh_r, dh0_r, dc0_r) = \
         g[0], g[1:7], g[7:]
     b = ctx.has_bias
