@@ -266,8 +266,9 @@ class _Recurrent(Module):
         norms = np.empty((L, T, B), self.dtype) if return_dh_norms else None
         if dy is not None:
             dy = self._input(dy, "dy")
-            if D == 2 and dy.shape != (T, B, 2 * H):  # split below; one direction's is checked in F
-                raise ValueError(f"dy: expected shape (T, B, 2 * H) = {(T, B, 2 * H)}, got {dy.shape}")
+            if dy.shape != (T, B, D * H):  # checked whole: a slice per direction is taken below
+                raise ValueError(f"dy: expected shape (T, B, {'2 * ' if D == 2 else ''}H) = "
+                                 f"{(T, B, D * H)}, got {dy.shape}")
         directions = self._layer_directions()
         for layer in reversed(range(self.num_layers)):
             ks = range(layer * D, layer * D + D)

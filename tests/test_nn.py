@@ -200,6 +200,9 @@ def test_dtype_and_errors():
     fresh.forward(np.zeros((T, B, I)), training=False)
     with pytest.raises(RuntimeError):
         fresh.backward(np.zeros((T, B, H)))
+    fresh.forward(np.zeros((T, B, I)))
+    with pytest.raises(ValueError, match=r"dy: expected shape \(T, B, H\)"):  # never cut to H
+        fresh.backward(np.zeros((T, B, H + 1)))
     with pytest.raises(TypeError, match="SequenceModel"):
         nn.Sequential(nn.LSTM(I, H))
     assert "num_layers=1" in repr(fresh) and net.num_parameters() == 3 * H * (I + H + 2) + K * (H + 1)
