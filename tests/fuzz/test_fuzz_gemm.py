@@ -98,4 +98,9 @@ def test_gemm(isa_name, case):
             expect = np.zeros((case["M"], case["N"]))  # BLAS: alpha = 0 (or K = 0) reads neither a nor b
         if c0 is not None and case["beta"] != 0:  # beta = 0 never reads out (NaN there stays out)
             expect = expect + float(case["beta"]) * c0
-    close(np.asarray(got), expect, dtype, "gemm")
+    got = np.asarray(got)
+    if not np.isfinite(case["alpha"]) and case["K"]:
+        # A dot product below dtype's normal range may round to 0 in dtype, and inf * 0 is NaN
+        tiny = np.abs(a @ b) < np.finfo(dtype).tiny
+        expect[tiny & np.isnan(got)] = np.nan
+    close(got, expect, dtype, "gemm")
