@@ -77,6 +77,9 @@ class _RNNBase(nn.RNNBase):
         self._update_flat_weights()
         reason = self._fallback_reason(input)
         if reason is not None:
+            if isinstance(input, PackedSequence) and hx is not None:  # torch.nn reads past a wrong-sized hx here
+                self.check_forward_args(input.data, self.permute_hidden(hx, input.sorted_indices),
+                                        input.batch_sizes)
             _warn_once(reason, f"rnnkern.torch.{type(self).__name__}: {reason} runs on torch.nn's "
                                "own implementation (rnnkern's kernels do not cover it)")
             return self._torch_forward(input, hx)

@@ -163,11 +163,10 @@ def test_dropin_matches_torch_nn_or_raises_what_it_raises(case):
     dtype = case["cfg"]["dtype"]
     expected, actual = _run(ref, case, dtype), _run(dropin, case, dtype)
     what = f"{case['kind']} {case['how']} hx={case['hx']}"
-    if case["how"].startswith("packed") and case["hx"] in PACKED_HX_REFUSED and case["B"] and case["T"] \
-            and dtype in (torch.float32, torch.float64):
+    if case["how"].startswith("packed") and case["hx"] in PACKED_HX_REFUSED and case["B"] and case["T"]:
         # torch.nn does not check hx's shape for a PackedSequence: it reads the rows and layers it
-        # needs, or fails inside its kernel; the drop-in checks it as for a tensor input (in the
-        # dtypes it runs: the others fall back to torch.nn's code)
+        # needs (returning uninitialised rows), or fails inside its kernel; the drop-in checks it as
+        # for a tensor input, also before it falls back to torch.nn's code
         tally(refused=True)
         assert isinstance(actual, RuntimeError), f"{what}: the drop-in gave {actual!r}"
         return
