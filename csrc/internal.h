@@ -47,7 +47,8 @@ typedef struct rk_step_barrier {
     _Alignas(64) volatile int generation;
     volatile int sleepers;
     int n;
-    int spin_ns; /* how long a waiter spins before it sleeps (threads.c), atomic */
+    int spin_ns;     /* how long a waiter spins before it sleeps (threads.c), atomic */
+    int spin_max_ns; /* the budget it starts with and never exceeds */
 } rk_step_barrier;
 void rk_step_barrier_init(rk_step_barrier *b, int n);
 void rk_step_barrier_wait(rk_step_barrier *b);

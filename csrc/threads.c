@@ -33,9 +33,13 @@
  * that also projects a chunk of inputs can end hundreds of microseconds apart: 50 us measured 25%
  * slower than 300 at (100,8,256,256) on 2 threads), and time, not a count of pauses, since a pause
  * costs 1-140 cycles by CPU. A few microseconds when the team outnumbers the processors (the
- * thread it waits for may need this core), as libgomp throttles its own spinning; and each wait
- * of a call that had to sleep halves it, down to RK_SPIN_MIN_NS: when another process holds a
- * core, a spinning waiter only takes time from the thread it waits for. */
+ * thread it waits for may need this core), as libgomp throttles its own spinning. A wait that had
+ * to sleep adapts it: one far longer than a full spin halves it, down to RK_SPIN_MIN_NS (another
+ * process holds the core of the thread it waits for, and spinning only takes time from others);
+ * one that a full spin would have covered doubles it back, since a budget cut below the time a
+ * wake takes (50-150 us in a virtual machine) makes every later step pay a sleep and a wake: a
+ * vCPU that ran slowly for a few milliseconds after idling once cut it for the rest of the call
+ * and made 2-thread B=1 steps 5x slower than 1-thread ones. */
 #define RK_SPIN_NS 300000
 #define RK_SPIN_OVERSUBSCRIBED_NS 2000
 #define RK_SPIN_MIN_NS 1000
@@ -94,7 +98,8 @@ void rk_step_barrier_init(rk_step_barrier *b, int n)
     b->arrived = b->generation = b->sleepers = 0;
     b->n = n;
     /* omp_get_num_procs asks the kernel for the affinity mask: a syscall, so only for a team */
-    b->spin_ns = n > 1 && n > omp_get_num_procs() ? RK_SPIN_OVERSUBSCRIBED_NS : RK_SPIN_NS;
+    b->spin_ns = b->spin_max_ns =
+        n > 1 && n > omp_get_num_procs() ? RK_SPIN_OVERSUBSCRIBED_NS : RK_SPIN_NS;
 }
 
 /* rk_sleep_while sleeps while *addr == val (returns at once if it is not; may return early) */
@@ -162,8 +167,11 @@ void rk_step_barrier_wait(rk_step_barrier *b)
     while (__atomic_load_n(&b->generation, __ATOMIC_SEQ_CST) == gen)
         rk_sleep_while(&b->generation, gen);
     __atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
-    /* waiters may halve it at once: any of their values is a valid budget */
-    if (budget > RK_SPIN_MIN_NS) __atomic_store_n(&b->spin_ns, budget / 2, __ATOMIC_RELAXED);
+    const double waited_ns = (omp_get_wtime() - t0) * 1e9;
+    int next = waited_ns > 2.0 * b->spin_max_ns ? budget / 2 : budget * 2;
+    next = next < RK_SPIN_MIN_NS ? RK_SPIN_MIN_NS : next > b->spin_max_ns ? b->spin_max_ns : next;
+    /* waiters may store at once: any of their values is a valid budget */
+    if (next != budget) __atomic_store_n(&b->spin_ns, next, __ATOMIC_RELAXED);
 }
 
 void rk_parallel_for(int64_t n, int nthreads, rk_range_fn fn, void *ctx)
