@@ -36,6 +36,12 @@ RK_DECLARE_GEMM_THREADS(f64, double)
     int rk_gemm_pack_b_threads_##SFX(int nthreads, int trans_b, int64_t k, int64_t n,           \
                                      const REAL *b, int64_t ldb, void *packed,                  \
                                      int64_t packed_bytes);                                     \
+    /* in parts, for callers that pack inside their own parallel region: _init writes the      \
+     * header (rk_gemm_pack_b's status), then _cols packs columns [j0, j1) of op(B) on the      \
+     * calling thread (j0 a multiple of the panel width; j1 = N also pads the last panel) */    \
+    int rk_gemm_pack_b_init_##SFX(int64_t k, int64_t n, void *packed, int64_t packed_bytes);    \
+    void rk_gemm_pack_b_cols_##SFX(int trans_b, const REAL *b, int64_t ldb, void *packed,       \
+                                   int64_t j0, int64_t j1);                                     \
     int rk_gemm_packed_b_##SFX(int trans_a, int64_t m, int64_t n, int64_t k, REAL alpha,        \
                                const REAL *a, int64_t lda, const void *packed, REAL beta,       \
                                REAL *c, int64_t ldc);                                           \
