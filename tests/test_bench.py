@@ -33,6 +33,7 @@ def _check_row(row, cell, mode, threads):
     assert rk["median_s"] > 0 and math.isclose(rk["gflops"], row["flops"] / rk["median_s"] * 1e-9)
     assert math.isclose(rk["us_per_step"], rk["median_s"] / 3 * 1e6)
     assert row["target"]["met"] in (True, False, None) and row["target"]["text"]
+    assert row["steal"] is None or 0 <= row["steal"] <= 1
 
 
 # ---- the environment of each contender -----------------------------------------------------------
@@ -211,6 +212,7 @@ def test_cli_tiny_run_of_every_isa_writes_json(tmp_path, monkeypatch, capsys):
     assert meta["peak"]["1"]["source"] in ("estimated", "unknown")  # --peak estimate: no probe
     assert meta["method"]["order"] == [f"rnnkern {isa}" for isa in isas] + ["reference"]
     assert meta["method"]["seed"] == 0
+    assert meta["steal"] is None or 0 <= meta["steal"] <= 1
     pids = set()
     for isa in isas:
         rk = meta["contenders"][f"rnnkern {isa}"]
@@ -383,6 +385,24 @@ def test_table_has_a_column_per_isa():
     line = report.row_line(row, ["avx2", "avx512"])
     assert " 5.000 " in line and " 2.000 " in line and " 1.000 " in line and line.endswith("met")
     assert "avx2 ms" not in report.table_header(["avx2"])[1] and "2.000" not in report.row_line(row, ["avx512"])
+
+
+def test_hypervisor_steal_is_measured_and_flagged(tmp_path):
+    from rnnkern.bench import machine, report
+
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 5 20 900 7 3 2 10 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n")
+    assert machine.cpu_ticks(str(stat)) == (10, 140)  # idle and iowait are not wanted time
+    stat.write_text("intr 1 2 3\n")
+    assert machine.cpu_ticks(str(stat)) is None and machine.cpu_ticks(str(tmp_path / "none")) is None
+    assert machine.steal_fraction((10, 140), (40, 440)) == pytest.approx(0.1)
+    assert machine.steal_fraction(None, (40, 440)) is None and machine.steal_fraction((1, 5), (1, 5)) is None
+    assert report.steal_note({"steal": 0.06}) == "; steal 6%: the hypervisor ran other guests on these cores"
+    assert report.steal_note({"steal": 0.01}) == report.steal_note({"steal": None}) == report.steal_note({}) == ""
+    rows = [{"steal": 0.06}, {"steal": 0.0}, {}]
+    assert report.steal_line(0.031, rows).endswith("took 3.1% of the CPU time the run wanted (/proc/stat); "
+                                                   "1 of 3 rows at 2% or more say so")
+    assert report.steal_line(None, rows) is None
 
 
 # ---- the peak and the chart ----------------------------------------------------------------------

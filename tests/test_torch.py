@@ -516,7 +516,10 @@ def test_bench_torch_module_tiny_run(tmp_path, monkeypatch, capsys):
                        "--shapes", "4,1,3,5", "--reps", "1", "--budget", "0", "--json", str(path)]) == 0
     out = capsys.readouterr().out
     assert "drop-in ms" in out and "overhead" in out
-    rows = json.loads(path.read_text())["rows"]
+    doc = json.loads(path.read_text())
+    rows = doc["rows"]
+    assert doc["meta"]["steal"] is None or 0 <= doc["meta"]["steal"] <= 1
+    assert all(r["steal"] is None or 0 <= r["steal"] <= 1 for r in rows)
     assert [(r["cell"], r["mode"]) for r in rows] == [
         (c, m) for c in ("lstm", "rnn-logistic") for m in ("step", "step-2-layers", "step-bidirectional")]
     for r in rows[:3]:

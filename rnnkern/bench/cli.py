@@ -147,8 +147,10 @@ def _measure(lineup, cell, mode, shape, n, args, peak):
             turns.append((name, w))
     kinds = {name: w.kind for name, w in turns}
     ref = next((name for name, k in kinds.items() if k == "reference"), None)
+    ticks = machine.cpu_ticks()
     times, row["reps"], too_slow, row["settle_max_s"] = measure_row(turns, T, args.reps, args.budget,
                                                                    args.ref_max_s, ref)
+    row["steal"] = machine.steal_fraction(ticks, machine.cpu_ticks())
     skipped.update({kinds[name]: v for name, v in too_slow.items()})
     row["isas"] = {}
     for name, ts in times.items():
@@ -245,6 +247,7 @@ def _run(lineup, args, argv, started):
     for line in report.header(meta, lineup.torch_why, args) + [""] + report.table_header(isas):
         print(line)
     rows, rk_time = [], {}
+    ticks_start = machine.cpu_ticks()
     json_path = Path(args.json)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     complete = False
@@ -275,6 +278,7 @@ def _run(lineup, args, argv, started):
     finally:
         meta["duration_s"] = time.time() - started
         meta["loadavg_end"] = machine.loadavg()
+        meta["steal"] = machine.steal_fraction(ticks_start, machine.cpu_ticks())
         output.write_json(json_path, meta, rows, complete)
 
     if complete and next(iter(meta["peak"].values()))["source"] == "measured":
@@ -289,6 +293,9 @@ def _run(lineup, args, argv, started):
     if over:
         print(f"{over} row{'s' if over > 1 else ''} above 100% of the FMA peak: the probe ran while other "
               "processes held the cores, so its peak is too low")
+    line = report.steal_line(meta["steal"], rows)
+    if line:
+        print(line)
     met = sum(r["target"]["met"] is True for r in rows)
     missed = sum(r["target"]["met"] is False for r in rows)
     print(f"targets: {met} met, {missed} missed, {len(rows) - met - missed} unknown, of {len(rows)} rows")

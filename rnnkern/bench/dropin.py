@@ -8,7 +8,7 @@ torch's users' environment, and the functional calls in an rnnkern one.
 import time
 from pathlib import Path
 
-from . import machine, output
+from . import machine, output, report
 from .contenders import DROP_IN, RNNKERN, TORCH
 from .. import cells
 from .problems import cell_kind, fmt_shape
@@ -105,7 +105,7 @@ def _row_line(row):
     return (f"{row['cell']:12s} {row['mode']:19s} {fmt_shape((row['T'], row['B'], row['I'], row['H'])):>16s} "
             f"{row['threads']:3d} {ms('torch.nn')} {ms('rnnkern.torch')} {ms('functional')} "
             + (f"{x:8.2f}x" if x else f"{'-':>9}") + (f" {over * 100:8.1f}%" if over is not None else f"{'-':>9}")
-            + f"  {row['target']}")
+            + f"  {row['target']}{report.steal_note(row)}")
 
 
 def run(args, argv, isa):
@@ -130,6 +130,7 @@ def run(args, argv, isa):
         print(f"{'cell':12s} {'mode':19s} {'T,B,I,H':>16s} thr {'torch.nn ms':>10} {'drop-in ms':>10} "
               f"{'funct. ms':>10} {'x torch':>9} {'overhead':>9}  target")
         rows = []
+        ticks_start = machine.cpu_ticks()
         json_path = Path(args.json)
         json_path.parent.mkdir(parents=True, exist_ok=True)
         for shape in args.shapes:
@@ -141,7 +142,11 @@ def run(args, argv, isa):
                         output.write_json(json_path, meta, rows, complete=False)
         meta["duration_s"] = time.time() - started
         meta["loadavg_end"] = machine.loadavg()
+        meta["steal"] = machine.steal_fraction(ticks_start, machine.cpu_ticks())
         output.write_json(json_path, meta, rows, complete=True)
+        line = report.steal_line(meta["steal"], rows)
+        if line:
+            print(line)
         met = sum(r["target"] == "met" for r in rows)
         print(f"targets (x torch.nn >= {SPEEDUP_TARGET:g}, >= {SPEEDUP_TARGET_B1:g} at B = 1): {met} met, "
               f"{sum(r['target'] == 'missed' for r in rows)} missed, of {len(rows)} rows")
@@ -157,7 +162,9 @@ def _measure(workers, cell, mode, shape, n, args):
     row = dict(cell=cell, mode=mode, T=T, B=B, I=I, H=H, threads=n, dtype=args.dtype)
     task = dict(cell=cell, mode=mode, shape=shape, dtype=args.dtype, seed=args.seed, threads=n)
     turns = [(name, w) for name, w in workers.items() if not w.call("prepare", **task)]
+    ticks = machine.cpu_ticks()
     times, row["reps"], _, _ = measure_row(turns, T, args.reps, args.budget)
+    row["steal"] = machine.steal_fraction(ticks, machine.cpu_ticks())
     for name, _ in TORCH_MODULE_CONTENDERS:
         row[name] = median(times[name]) if name in times else None
     tn, di, fn = row["torch.nn"], row["rnnkern.torch"], row["functional"]

@@ -14,6 +14,27 @@ def loadavg():
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
+def cpu_ticks(path="/proc/stat"):
+    """(stolen, wanted) CPU ticks since boot, summed over the cores (Linux's /proc/stat): wanted =
+    the time a task ran or waited for a virtual machine's hypervisor, which ran another guest on the
+    core for the stolen part. None where the OS does not say."""
+    try:
+        with open(path) as f:
+            fields = f.readline().split()
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    except (OSError, ValueError):
+        return None
+    return steal, user + nice + system + irq + softirq + steal
+
+
+def steal_fraction(before, after):
+    """Of the CPU time wanted between two cpu_ticks() readings, the part the hypervisor took
+    (None where either is None or no time passed)."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def probe_peaks(threads, dtype, how="probe", isa=None):
     """{n: {"gflops", "source", "detail"}} for each thread count n: the FMA peak of `isa` (default: the
     best path this CPU has, the machine's peak whichever path is timed), probed or estimated."""

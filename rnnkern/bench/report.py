@@ -124,6 +124,25 @@ def _fmt_ms(res):
     return "skip" if res.get("too_slow") else "-"
 
 
+STEAL_NOTE = 0.02  # a row whose cores the hypervisor took this share of says so
+
+
+def steal_note(row):
+    """'; steal 6%: ...' where the hypervisor took the cores for STEAL_NOTE or more of the time the
+    row's calls wanted them (a virtual machine's other guests): its times are noisy."""
+    st = row.get("steal")
+    return f"; steal {st:.0%}: the hypervisor ran other guests on these cores" if st and st >= STEAL_NOTE else ""
+
+
+def steal_line(steal, rows):
+    """The run's hypervisor steal, after the table, where the OS reports it (None: not a line)."""
+    if steal is None:
+        return None
+    noisy = sum((r.get("steal") or 0) >= STEAL_NOTE for r in rows)
+    return (f"steal           the hypervisor took {steal:.1%} of the CPU time the run wanted (/proc/stat); "
+            f"{noisy} of {len(rows)} rows at {STEAL_NOTE:.0%} or more say so")
+
+
 def row_line(row, isas):
     rk = row["rnnkern"]
     speed = lambda k: f"{row[k]:.2f}x" if row.get(k) is not None else "-"  # noqa: E731
@@ -133,7 +152,8 @@ def row_line(row, isas):
                         row["reps"], f"{rk['median_s'] * 1e3:.3f}", f"{rk['us_per_step']:.2f}",
                         f"{rk['gflops']:.2f}", f"{frac:.1%}" if frac is not None else "?",
                         _fmt_ms(row["torch"]), speed("x_torch"), _fmt_ms(row["reference"]), speed("x_reference"),
-                        speed("scaling")] + per_isa + [row["target"]["text"]], columns(isas))
+                        speed("scaling")] + per_isa + [row["target"]["text"] + steal_note(row)],
+                       columns(isas))
 
 
 def notes(args, meta):
