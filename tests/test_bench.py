@@ -136,6 +136,8 @@ def test_measure_row_warms_probes_then_takes_turns():
                                              reference="reference", settle=lambda w: 0.0)
     assert "--ref-max-s" in skipped["reference"]["skipped"] and skipped["reference"]["too_slow"]
     assert reps == 3 and log[-1][0] == "torch" and log.count(("reference", "time", None)) == 0
+    # the full-length warm-up comes even where the budget leaves one repetition
+    assert log.count(("torch", "time", None)) == reps + 1
     assert timing.repetitions(1.0, 5, 0) == 5 and timing.repetitions(10.0, 5, 1.0) == 1
     assert timing.median([3, 1, 2]) == 2 and timing.median([4, 1, 2, 3]) == 2.5
 

@@ -83,8 +83,8 @@ def repetitions(seconds_per_round, reps, budget_s):
 
 def measure_row(turns, T, reps, budget_s, ref_max_s=float("inf"), reference=None, settle=settle_worker):
     """One row: warm every contender, estimate a full call from a PROBE_STEPS one, skip the reference
-    (named `reference`) where one call would exceed ref_max_s, fit the repetitions into the budget, time
-    them in turns. -> (times {name: [seconds]}, repetitions, skipped {name: result}, the longest wait
+    (named `reference`) where one call would exceed ref_max_s, fit the repetitions into the budget, warm
+    every contender with a full call, time them in turns. -> (times {name: [seconds]}, repetitions, skipped {name: result}, the longest wait
     for a contender's threads to sleep)."""
     waits = [0.0]
     go = lambda ts, n, steps=None: take_turns(ts, n, steps, settle, waits)  # noqa: E731
@@ -103,6 +103,8 @@ def measure_row(turns, T, reps, budget_s, ref_max_s=float("inf"), reference=None
             turns = [t for t in turns if t[0] != reference]
     total = sum(est.values())
     n = repetitions(total, reps, budget_s)
-    if budget_s <= 0 or total * (n + 1) <= budget_s:
-        go(turns, 1)  # a full-length warm-up where it is cheap
+    # a full-length warm-up, however long: the first full-size call touches buffers that the
+    # shorter ones did not (400 MB of fresh pages, a tenth of a 100,64,1024,1024 GRU training
+    # step), which a training loop pays once and a row timed once would count
+    go(turns, 1)
     return go(turns, n), n, skipped, max(waits)
