@@ -84,8 +84,8 @@ def repetitions(seconds_per_round, reps, budget_s):
 def measure_row(turns, T, reps, budget_s, ref_max_s=float("inf"), reference=None, settle=settle_worker):
     """One row: warm every contender, estimate a full call from a PROBE_STEPS one, skip the reference
     (named `reference`) where one call would exceed ref_max_s, fit the repetitions into the budget, warm
-    every contender with a full call, time them in turns. -> (times {name: [seconds]}, repetitions, skipped {name: result}, the longest wait
-    for a contender's threads to sleep)."""
+    every contender with a full call, time them in turns. -> (times {name: [seconds]}, repetitions,
+    skipped {name: result}, the longest wait for a contender's threads to sleep)."""
     waits = [0.0]
     go = lambda ts, n, steps=None: take_turns(ts, n, steps, settle, waits)  # noqa: E731
     # a 2-step call warms every contender (one-time set-up, thread pools)
