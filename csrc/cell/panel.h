@@ -32,10 +32,8 @@ static inline int64_t rk_padded(int64_t H) { return rk_panels(H) * RK_PANEL; }
     /* the same for panels [p0, p1) of units only */                                            \
     void rk_panel_pack_recurrent_part_##SFX(int64_t G, int64_t H, const REAL *w_hh, REAL *out,  \
                                             int64_t p0, int64_t p1);                            \
-    /* Backward panels for dh = dG @ W_hh: out[p] (G*Hp, RK_PANEL), row j (panel order) holds    \
-     * W_hh[j's gate row][p*RK_PANEL + u] for u < RK_PANEL */                                   \
-    void rk_panel_pack_transposed_##SFX(int64_t G, int64_t H, const REAL *w_hh, REAL *out);     \
-    /* the same for panels [p0, p1) only */                                                     \
+    /* Backward panels for dh = dG @ W_hh, panels [p0, p1) of them: out[p] (G*Hp, RK_PANEL), row \
+     * j (panel order) holds W_hh[j's gate row][p*RK_PANEL + u] for u < RK_PANEL */              \
     void rk_panel_pack_transposed_part_##SFX(int64_t G, int64_t H, const REAL *w_hh, REAL *out, \
                                              int64_t p0, int64_t p1);
 
