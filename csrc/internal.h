@@ -37,6 +37,15 @@ static inline void rk_tsan_join(const void *region) { (void)region; }
 typedef void (*rk_range_fn)(void *ctx, int64_t i);
 void rk_parallel_for(int64_t n, int nthreads, rk_range_fn fn, void *ctx);
 
+/* Keeping a woken thread off its waker's processor. In a virtual machine an idle vCPU looks busy
+ * to the scheduler, which then queues a woken thread behind its waker: the waker spins in a
+ * barrier (libgomp's for milliseconds) waiting for a thread that cannot run until the next tick.
+ * rk_current_cpu before a parallel region; rk_team_enter(cpu) first thing in its body, on every
+ * thread: the master yields once (a thread queued behind it runs), a worker on the master's cpu
+ * moves off it. -1 and no-ops where the OS cannot tell. */
+int rk_current_cpu(void);
+void rk_team_enter(int master_cpu);
+
 /* A barrier for the threads of one parallel region that meet once per step: waiters spin for a
  * while before they sleep, so a meeting costs about a microsecond whatever OMP_WAIT_POLICY says
  * (PASSIVE makes every omp barrier a futex sleep and wake, ~15 us here); with more threads than
@@ -46,6 +55,7 @@ typedef struct rk_step_barrier {
     _Alignas(64) volatile int arrived;
     _Alignas(64) volatile int generation;
     volatile int sleepers;
+    volatile int waker_cpu; /* where the last wake came from: a sleeper woken there moves off it */
     int n;
     int spin_ns;     /* how long a waiter spins before it sleeps (threads.c), atomic */
     int spin_max_ns; /* the budget it starts with and never exceeds */

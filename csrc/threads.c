@@ -1,6 +1,6 @@
 /* Thread count and the one parallel-for every kernel uses. A forked child runs on one thread:
  * libgomp's pool does not survive fork() and would hang (GCC bug 60035). */
-#define _GNU_SOURCE /* syscall, dladdr */
+#define _GNU_SOURCE /* syscall, dladdr, sched_getcpu, pthread affinity */
 #include <omp.h>
 #include "internal.h"
 #ifdef RK_X86_64
@@ -17,6 +17,7 @@
 #if defined(__linux__) && !defined(RK_PORTABLE_BARRIER)
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #define RK_FUTEX 1
@@ -93,9 +94,42 @@ int rk_openmp_runtime_path(char *buf, size_t len)
 #endif
 }
 
+#ifdef RK_FUTEX
+int rk_current_cpu(void) { return sched_getcpu(); }
+
+/* Leaving cpu if this thread runs on it: an affinity mask without it moves the thread at once,
+ * and putting the mask back leaves it where it now runs. A mask that is only cpu stays. */
+static void rk_leave_cpu(int cpu)
+{
+    if (cpu < 0 || sched_getcpu() != cpu) return;
+    cpu_set_t mine, other;
+    if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine)) return; /* > 1024 cpus */
+    other = mine;
+    CPU_CLR(cpu, &other);
+    if (CPU_COUNT(&other) == 0) return;
+    if (pthread_setaffinity_np(pthread_self(), sizeof other, &other) == 0)
+        pthread_setaffinity_np(pthread_self(), sizeof mine, &mine);
+}
+
+static void rk_yield(void) { sched_yield(); }
+#else
+int rk_current_cpu(void) { return -1; }
+static void rk_leave_cpu(int cpu) { (void)cpu; }
+static void rk_yield(void) {}
+#endif
+
+void rk_team_enter(int master_cpu)
+{
+    if (omp_get_thread_num() == 0)
+        rk_yield();
+    else
+        rk_leave_cpu(master_cpu);
+}
+
 void rk_step_barrier_init(rk_step_barrier *b, int n)
 {
     b->arrived = b->generation = b->sleepers = 0;
+    b->waker_cpu = -1;
     b->n = n;
     /* omp_get_num_procs asks the kernel for the affinity mask: a syscall, so only for a team */
     b->spin_ns = b->spin_max_ns =
@@ -152,7 +186,11 @@ void rk_step_barrier_wait(rk_step_barrier *b)
     if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_SEQ_CST) == b->n) {
         __atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&b->generation, gen + 1, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST) > 0) rk_wake_all(&b->generation);
+        if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST) > 0) {
+            __atomic_store_n(&b->waker_cpu, rk_current_cpu(), __ATOMIC_RELAXED);
+            rk_wake_all(&b->generation);
+            rk_yield(); /* a sleeper woken onto this cpu runs now, and moves off it */
+        }
         return;
     }
     const int budget = __atomic_load_n(&b->spin_ns, __ATOMIC_RELAXED);
@@ -167,6 +205,7 @@ void rk_step_barrier_wait(rk_step_barrier *b)
     while (__atomic_load_n(&b->generation, __ATOMIC_SEQ_CST) == gen)
         rk_sleep_while(&b->generation, gen);
     __atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
+    rk_leave_cpu(__atomic_load_n(&b->waker_cpu, __ATOMIC_RELAXED));
     const double waited_ns = (omp_get_wtime() - t0) * 1e9;
     int next = waited_ns > 2.0 * b->spin_max_ns ? budget / 2 : budget * 2;
     next = next < RK_SPIN_MIN_NS ? RK_SPIN_MIN_NS : next > b->spin_max_ns ? b->spin_max_ns : next;
@@ -182,12 +221,17 @@ void rk_parallel_for(int64_t n, int nthreads, rk_range_fn fn, void *ctx)
         return;
     }
     int64_t region[2];
+    const int cpu = rk_current_cpu();
     rk_tsan_fork(region);
-#pragma omp parallel for schedule(static) num_threads(nthreads)
-    for (int64_t i = 0; i < n; ++i) {
-        rk_tsan_enter(region);
-        fn(ctx, i);
-        rk_tsan_leave(region);
+#pragma omp parallel num_threads(nthreads)
+    {
+        rk_team_enter(cpu);
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < n; ++i) {
+            rk_tsan_enter(region);
+            fn(ctx, i);
+            rk_tsan_leave(region);
+        }
     }
     rk_tsan_join(region);
 }

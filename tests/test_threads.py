@@ -331,3 +331,60 @@ def test_kernels_release_the_gil(case):
     assert not th.is_alive()
     assert result, "the kernel call failed"
     assert seen_inside > 0, "the main thread never ran while the kernel was running: GIL held"
+
+
+# ---- (e) processor affinity ------------------------------------------------------------------------
+# A thread woken onto its waker's cpu moves off it by narrowing its affinity mask for a moment
+# (csrc/threads.c, rk_team_enter): every thread's mask must come back as it was, and a mask of one
+# cpu must stay one cpu, with the results of one thread.
+
+def _task_masks():
+    """The affinity mask of every thread of this process."""
+    masks = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            masks[int(tid)] = frozenset(os.sched_getaffinity(int(tid)))
+        except (ProcessLookupError, FileNotFoundError):  # a thread that just ended
+            pass
+    return masks
+
+
+def _sleepy_runs(cell, p, s, n=4):
+    """Threaded calls with pauses between them long enough for the OpenMP workers to sleep."""
+    out = None
+    for _ in range(n):
+        time.sleep(0.05)
+        out = _run(cell, p, s)
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux affinity masks")
+@pytest.mark.parametrize("cell", ["lstm", "rnn-tanh"])
+def test_threaded_calls_leave_affinity_masks(cell, threads):
+    p, s = _problem(cell, np.float32, **FORK_SHAPE)
+    rnnkern.set_num_threads(1)
+    expected = _run(cell, p, s)
+    rnnkern.set_num_threads(2)
+    _run(cell, p, s)  # the OpenMP workers exist from here on
+    before = _task_masks()
+    _assert_bitwise(_sleepy_runs(cell, p, s), expected, "2 threads")
+    after = _task_masks()
+    assert {t: m for t, m in after.items() if t in before} == {t: m for t, m in before.items() if t in after}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux affinity masks")
+def test_threaded_calls_on_one_cpu_mask(threads):
+    """The calling thread held to one cpu stays there; the team still gives one thread's results."""
+    p, s = _problem("lstm", np.float32, **FORK_SHAPE)
+    rnnkern.set_num_threads(1)
+    expected = _run("lstm", p, s)
+    mask = os.sched_getaffinity(0)
+    one = {min(mask)}
+    os.sched_setaffinity(0, one)
+    try:
+        rnnkern.set_num_threads(2)
+        got = _sleepy_runs("lstm", p, s)
+        assert os.sched_getaffinity(0) == one
+    finally:
+        os.sched_setaffinity(0, mask)
+    _assert_bitwise(got, expected, "2 threads, caller on one cpu")
