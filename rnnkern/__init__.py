@@ -50,7 +50,7 @@ def available_isas():
 
 def kernel_info(isa=None):
     """[(slot, dtype, instance, implementation)] of one SIMD path (default: the active one), e.g.
-    ("panel", "f32", "rk_panel_gemm_f32_avx512", "tiles 6 rows x 4 zmm, 1 row x 11 zmm")."""
+    ("panel", "f32", "rk_panel_gemm_f32_avx512", "tiles 6 rows x 4 zmm, 1 row x 8 zmm")."""
     isa = isa or _ext.isa_active()
     if isa not in ISAS:
         raise ValueError(f"isa: expected one of {', '.join(ISAS)}, got {isa!r}")
