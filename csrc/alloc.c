@@ -35,7 +35,7 @@ static void rk_aligned_free(void *p) { free(p); }
 #endif
 
 #define RK_HUGE (INT64_C(2) << 20)
-#define RK_POOL_SLOTS 4
+#define RK_POOL_SLOTS 8
 #define RK_POOL_MAX (INT64_C(512) << 20)
 
 static void *rk_alloc_raw(int64_t bytes, int64_t *cap)

@@ -84,7 +84,7 @@ def get_num_threads():
 
 
 def release_memory():
-    """Free the scratch buffers that kernels keep between calls (up to 4, 512 MiB in all), which
+    """Free the scratch buffers that kernels keep between calls (up to 8, 512 MiB in all), which
     spare repeated calls of the same shapes their page faults; the next call allocates afresh."""
     _ext.release_scratch()
 

@@ -42,6 +42,21 @@ class Workspace:
                 f"I={I} H={self.w_hh.shape[1]} {self.x.dtype} {self.nbytes} bytes>")
 
 
+# outputs from this many bytes up come from the kernels' scratch pool (and go back to it when the
+# last array viewing them is gone): a fresh large np.empty is a fresh mmap whenever glibc has just
+# trimmed its heap, and its first write a page fault per 4 KiB (121 per RNN 100,1,256,256 training
+# call on 2 threads, 17% of its time)
+_POOLED_BYTES = 1 << 16
+
+
+def _fresh(shape, dtype):
+    """An uninitialised array of shape and dtype, pooled when large"""
+    n = int(np.prod(shape))
+    if n * dtype.itemsize < _POOLED_BYTES:
+        return np.empty(shape, dtype)
+    return _ext.pooled_empty(n, dtype).reshape(shape)
+
+
 def _states(cell, x, H, h0, c0, lengths, training, padding_zero=False):
     """h0, c0 (LSTM) and lengths checked against x (T, B, I) and H -> (x, h0, c0, lengths), x, h0
     and c0 C-contiguous; a training forward's x has its padding zeroed (unless the caller vouches that it is:
@@ -74,7 +89,7 @@ def _forward_args(cell, activation, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, 
     w_ih, w_hh, b_ih, b_hh = v.contiguous(w_ih, w_hh, b_ih, b_hh)
     short = training and lengths is not None and bool(np.any(lengths < T))
 
-    y = np.empty((T, B, H), dtype)
+    y = _fresh((T, B, H), dtype)
     hT = np.empty((B, H), dtype)
     cT = np.empty((B, H), dtype) if spec.has_cell else None
     # from the kernels' scratch pool: a training loop reuses the last step's memory
@@ -141,7 +156,8 @@ def _backward_args(cell, ws, dy, dhT, dcT, dh_norms_out, reverse):
         v.out_array("dh_norms_out", dh_norms_out, "(T, B)", (T, B), dtype,
                     inputs=(("dy", dy), ("dhT", dhT), ("dcT", dcT), ("x", x), ("w_ih", w_ih),
                             ("w_hh", w_hh), ("the workspace", ws.buffer)))
-    grads = dict(dx=np.empty_like(x), dw_ih=np.empty_like(w_ih), dw_hh=np.empty_like(w_hh),
+    grads = dict(dx=_fresh(x.shape, dtype), dw_ih=_fresh(w_ih.shape, dtype),
+                 dw_hh=_fresh(w_hh.shape, dtype),
                  db_ih=np.empty(w_hh.shape[0], dtype), db_hh=np.empty(w_hh.shape[0], dtype),
                  dh0=np.empty((B, H), dtype), dc0=np.empty((B, H), dtype) if has_cell else None)
     args = (x, w_ih, w_hh, ws.lengths, ws.buffer, dy, dhT, dcT, *grads.values(), dh_norms_out,
@@ -189,7 +205,7 @@ def _jvp(cell, ws, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0):
                 v.shaped("db_hh", db_hh, f"({g},)", (spec.G * H,), dtype, optional=True),
                 v.shaped("dh0", dh0, "(B, H)", (B, H), dtype, optional=True),
                 v.shaped("dc0", dc0, "(B, H)", (B, H), dtype, optional=True) if spec.has_cell else None]
-    ry, rhT = np.empty((T, B, H), dtype), np.empty((B, H), dtype)
+    ry, rhT = _fresh((T, B, H), dtype), np.empty((B, H), dtype)
     rcT = np.empty((B, H), dtype) if spec.has_cell else None
     _ext.cell_jvp(cell, ws.activation, x, w_ih, w_hh, ws.lengths, ws.buffer, *v.contiguous(*tangents),
                   ry, rhT, rcT)

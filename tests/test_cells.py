@@ -1,4 +1,6 @@
 """Every cell x dtype x ISA against rnnkern/reference.py: outputs, final states and all gradients."""
+import pickle
+
 import numpy as np
 import pytest
 
@@ -262,6 +264,31 @@ def test_workspace_memory_comes_back_only_when_its_last_view_dies(dtype, isa):
         del ws2
     np.testing.assert_array_equal(held, saved)
     assert held.flags.writeable
+
+
+def test_large_outputs_are_pooled_fresh_and_kept_while_viewed(dtype):
+    """y, dx, dw_ih and dw_hh from 64 KiB up come from the scratch pool (functional._fresh): each
+    is a writeable C-contiguous array of its own, never handed out again while it is alive, and
+    unchanged by later calls and by release_memory."""
+    from rnnkern import functional
+    p, g = make_problem("lstm", 40, 4, 128, 128, dtype, seed=13)
+    y, _, _, ws = rnnkern.lstm_forward(**p)
+    grads = rnnkern.lstm_backward(ws, **g)
+    outs = {"y": y, "dx": grads.dx, "dw_ih": grads.dw_ih, "dw_hh": grads.dw_hh}
+    for name, a in outs.items():
+        assert a.nbytes >= functional._POOLED_BYTES, name
+        assert a.base is not None and a.flags.writeable and a.flags.c_contiguous, name
+    saved = {k: a.copy() for k, a in outs.items()}
+    rnnkern.release_memory()
+    for _ in range(3):
+        y2, _, _, ws2 = rnnkern.lstm_forward(**p)
+        g2 = rnnkern.lstm_backward(ws2, **g)
+        for new in (y2, g2.dx, g2.dw_ih, g2.dw_hh):
+            assert not any(np.shares_memory(new, a) for a in outs.values())
+        del y2, ws2, g2
+    for k, a in outs.items():
+        np.testing.assert_array_equal(a, saved[k], err_msg=k)
+    assert np.array_equal(pickle.loads(pickle.dumps(grads.dw_hh)), saved["dw_hh"])
 
 
 def test_workspace_after_release_memory_is_still_valid(dtype, isa):
