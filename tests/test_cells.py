@@ -10,8 +10,10 @@ from conftest import assert_close
 
 GATES = {"lstm": 4, "gru": 3, "rnn-tanh": 1, "rnn-relu": 1, "rnn-logistic": 1}
 CELLS = list(GATES)
-# (T, B, I, H): single step / unit / item, I != H, odd sizes, a wide layer
-SHAPES = [(1, 1, 1, 1), (3, 1, 5, 1), (1, 4, 3, 7), (7, 3, 13, 29), (4, 2, 16, 300), (6, 5, 9, 17)]
+# (T, B, I, H): single step / unit / item, I != H, odd sizes, a wide layer, and one row wide enough
+# for whole one-row panel blocks (8 zmm) and a partial one in every cell (csrc/cell/panel_kernel.inc)
+SHAPES = [(1, 1, 1, 1), (3, 1, 5, 1), (1, 4, 3, 7), (7, 3, 13, 29), (4, 2, 16, 300), (6, 5, 9, 17),
+          (3, 1, 8, 130)]
 
 
 def make_problem(cell, T, B, I, H, dtype, seed=0, biases=True, states=True):
