@@ -33,10 +33,12 @@ def _latin(shift_n, shift_k):
 
 # Two Latin sets (each size at least twice in each position, next to small, middle and large partners),
 # a few all-large shapes, and the edges of the AVX2 / scalar blocking: MR 6 / 4, NR 16 / 8, the one-row
-# kernel's 4 NR columns, KC 256, MC 120 / 72 / 64 rows, task rows 4 MC, task columns up to 256.
+# kernel's 4 NR columns, KC 512 / 256, MC 72 / 36 (AVX2) and 64 rows, task rows 4 MC, task columns up
+# to 256.
 SHAPES = sorted(set(_latin(4, 8) + _latin(7, 3) + [
     (257, 257, 257), (257, 255, 1), (1, 257, 257), (255, 1, 257), (16, 257, 255), (17, 255, 257),
     (5, 64, 256), (6, 65, 513), (4, 63, 512), (121, 16, 260), (73, 129, 31), (65, 8, 3), (481, 33, 17),
+    (37, 33, 1025), (289, 20, 70),
 ]))
 
 
