@@ -2,6 +2,7 @@
 import argparse
 import inspect
 import platform
+import os
 import sys
 
 import numpy as np
@@ -80,4 +81,10 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        rc = main()
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        sys.exit(rc)
+    except BrokenPipeError:  # `python -m rnnkern info | head`: the reader left, which is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second one at exit
+        sys.exit(141)  # 128 + SIGPIPE, as a shell reports a command a closed pipe stopped

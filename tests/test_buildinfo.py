@@ -45,3 +45,15 @@ def test_info_prints_how_it_was_built(tmp_path):
     assert f"compiler  {b['compiler']}" in out.stdout
     assert f"OpenMP    {b['openmp_runtime']}" in out.stdout
     assert ("install   wheel" if b["install"] == "wheel" else "install   built from source") in out.stdout
+
+
+def test_info_into_a_pipe_closed_early_ends_quietly(tmp_path):
+    # as under `python -m rnnkern info | head -1`: the reader leaves after the first line
+    proc = subprocess.Popen([sys.executable, "-m", "rnnkern", "info"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, err
+    assert first.startswith(b"rnnkern ")
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
