@@ -12,6 +12,8 @@ reverse=True runs each sequence from its own last valid step (lengths[b] - 1) ba
 where it lies: y keeps x's time index (zero past a sequence's end), hT is the state after step 0.
 The backward of a reversed forward is reversed too (its workspace says so).
 """
+import math
+
 import numpy as np
 
 from . import _ext, _validate as v, cells
@@ -51,7 +53,7 @@ _POOLED_BYTES = 1 << 16
 
 def _fresh(shape, dtype):
     """An uninitialised array of shape and dtype, pooled when large"""
-    n = int(np.prod(shape))
+    n = math.prod(shape)  # np.prod of a tuple costs 4-5 us, more than the pooled allocation
     if n * dtype.itemsize < _POOLED_BYTES:
         return np.empty(shape, dtype)
     return _ext.pooled_empty(n, dtype).reshape(shape)

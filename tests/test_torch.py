@@ -265,11 +265,18 @@ def test_version_counter_catches_weights_changed_in_place():
         y.sum().backward()
 
 
-def test_no_workspace_without_grad():
-    m = rt.LSTM(3, 4)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_no_workspace_without_grad(bidirectional):
+    # without grad the layers skip autograd altogether, and compute what they compute with it
+    m = rt.LSTM(3, 4, num_layers=2, bidirectional=bidirectional)
+    x = torch.randn(5, 2, 3)
     with torch.no_grad():
-        y, _ = m(torch.randn(5, 2, 3))
-    assert y.grad_fn is None
+        y, (h, c) = m(x)
+    assert y.grad_fn is None and h.grad_fn is None
+    y_grad, (h_grad, c_grad) = m(x)
+    assert y_grad.grad_fn is not None
+    for a, b in ((y, y_grad), (h, h_grad), (c, c_grad)):
+        assert torch.equal(a, b.detach())
 
 
 # ---- the module contract ----------------------------------------------------------------------
@@ -528,3 +535,13 @@ def test_bench_torch_module_tiny_run(tmp_path, monkeypatch, capsys):
     for r in rows[3:]:  # torch.nn has no logistic unit
         assert r["torch.nn"] is None and r["rnnkern.torch"] is None and r["functional"] > 0
         assert r["target"] == "unknown"
+
+
+def test_final_states_are_no_views():
+    # hidden.detach_() between batches (some training loops do it) refuses views, as on torch.nn's
+    for kind in KINDS:
+        m = KINDS[kind][1](3, 4)
+        _, hidden = m(torch.randn(5, 2, 3))
+        for h in (hidden if kind == "LSTM" else (hidden,)):
+            assert h._base is None
+            h.detach_()

@@ -62,7 +62,7 @@ class _RNNBase(nn.RNNBase):
 
     def _fallback_reason(self, input):
         data = input.data if isinstance(input, PackedSequence) else input
-        w = self._flat_weights[0]
+        w = getattr(self, self._flat_weights_names[0])
         if self.proj_size > 0:
             return "proj_size > 0"
         if w.dtype not in (torch.float32, torch.float64):
@@ -74,7 +74,8 @@ class _RNNBase(nn.RNNBase):
         return None
 
     def forward(self, input, hx=None):
-        self._update_flat_weights()
+        # no _update_flat_weights(): _stack reads every parameter by name, and torch.nn's forward,
+        # the fallback, refreshes _flat_weights itself
         reason = self._fallback_reason(input)
         if reason is not None:
             if isinstance(input, PackedSequence) and hx is not None:  # torch.nn reads past a wrong-sized hx here
@@ -199,7 +200,7 @@ class _RNNBase(nn.RNNBase):
 
 
 def _config(m):
-    w = m._flat_weights[0]
+    w = getattr(m, m._flat_weights_names[0])
     cfg = dict(input_size=m.input_size, hidden_size=m.hidden_size, num_layers=m.num_layers,
                bias=m.bias, batch_first=m.batch_first, dropout=m.dropout,
                bidirectional=m.bidirectional, device=w.device, dtype=w.dtype)

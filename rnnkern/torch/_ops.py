@@ -273,14 +273,20 @@ class _Eager(torch.autograd.Function):
 
 
 def layer_forward(*inputs):
-    """rnnkern::forward(*inputs), past the dispatcher in eager mode"""
+    """rnnkern::forward(*inputs), past the dispatcher in eager mode, and past autograd too when
+    nothing will differentiate it (training, its 12th input, is False: no workspace)"""
     if _eager():
+        if not inputs[11]:
+            return _forward_impl(*inputs)
         return _Eager.apply(_forward_impl, _setup_context, _backward_autograd, *inputs)
     return forward(*inputs)
 
 
 def layer_forward_pair(*inputs):
-    """rnnkern::forward_pair(*inputs), past the dispatcher in eager mode"""
+    """rnnkern::forward_pair(*inputs), past the dispatcher in eager mode, and past autograd too
+    when nothing will differentiate it (training, its 17th input, is False)"""
     if _eager():
+        if not inputs[16]:
+            return _forward_pair_impl(*inputs)
         return _Eager.apply(_forward_pair_impl, _setup_context_pair, _backward_autograd_pair, *inputs)
     return forward_pair(*inputs)
