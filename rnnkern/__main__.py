@@ -1,8 +1,8 @@
 """Command line: `python -m rnnkern info`, `python -m rnnkern demo NAME` and `python -m rnnkern bench`."""
 import argparse
 import inspect
-import platform
 import os
+import platform
 import sys
 
 import numpy as np
