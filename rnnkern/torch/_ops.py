@@ -7,6 +7,7 @@ NumPy without copies (CPU, float32/float64).
 A custom op returns only tensors, so forward's workspace travels as a flat tensor output; every
 element of it is defined (gates past a sequence's end are zeros), as opcheck compares all outputs.
 """
+import inspect
 from typing import Optional
 
 import numpy as np
@@ -272,11 +273,20 @@ class _Eager(torch.autograd.Function):
         return (None, None, None) + tuple(ctx.backward_fn(ctx, *grads))
 
 
+def _position(impl, name):
+    """Where the argument `name` of impl comes in its positional inputs"""
+    return list(inspect.signature(impl).parameters).index(name)
+
+
+_TRAINING = _position(_forward_impl, "training")
+_TRAINING_PAIR = _position(_forward_pair_impl, "training")
+
+
 def layer_forward(*inputs):
     """rnnkern::forward(*inputs), past the dispatcher in eager mode, and past autograd too when
-    nothing will differentiate it (training, its 12th input, is False: no workspace)"""
+    nothing will differentiate it (training False: no workspace)"""
     if _eager():
-        if not inputs[11]:
+        if not inputs[_TRAINING]:
             return _forward_impl(*inputs)
         return _Eager.apply(_forward_impl, _setup_context, _backward_autograd, *inputs)
     return forward(*inputs)
@@ -284,9 +294,9 @@ def layer_forward(*inputs):
 
 def layer_forward_pair(*inputs):
     """rnnkern::forward_pair(*inputs), past the dispatcher in eager mode, and past autograd too
-    when nothing will differentiate it (training, its 17th input, is False)"""
+    when nothing will differentiate it (training False)"""
     if _eager():
-        if not inputs[16]:
+        if not inputs[_TRAINING_PAIR]:
             return _forward_pair_impl(*inputs)
         return _Eager.apply(_forward_pair_impl, _setup_context_pair, _backward_autograd_pair, *inputs)
     return forward_pair(*inputs)
